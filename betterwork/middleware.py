@@ -1,0 +1,70 @@
+"""Sets the request's programme scope from the principal's grants and the URL.
+
+Pages and endpoints under ``/p/<code>/`` are scoped to that programme, and only when the
+principal holds a grant there (else 404: another programme's pages do not exist for them).
+Every other route is scoped to all of the principal's granted programmes. The scope is reset
+in ``finally`` so nothing carries over to the next request served by this thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.authentication import TokenAuthentication
+
+from betterwork import tenancy
+from betterwork.models import Programme
+from betterwork.permissions import Principal
+
+
+def _api_token_user(request: HttpRequest) -> object | None:
+    """Token-authenticated API calls: the user is known before the view, so is the scope."""
+    if not request.headers.get("Authorization", "").startswith("Token "):
+        return None
+    try:
+        result = TokenAuthentication().authenticate(request)  # type: ignore[arg-type]
+    except drf_exceptions.AuthenticationFailed:
+        return None
+    return result[0] if result else None
+
+
+class ScopeMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token_user = _api_token_user(request)
+        if token_user is not None:
+            request.user = token_user  # type: ignore[assignment]
+            request.token_authenticated = True  # type: ignore[attr-defined]
+        user = getattr(request, "user", AnonymousUser())
+        principal = Principal.for_user(user) if user.is_authenticated else Principal.anonymous()  # type: ignore[arg-type]
+        request.principal = principal  # type: ignore[attr-defined]
+        request.programme = None  # type: ignore[attr-defined]
+
+        programme_ids = self._scope_for(request, principal)
+        with tenancy.scope(programme_ids):
+            return self.get_response(request)
+
+    def _scope_for(self, request: HttpRequest, principal: Principal) -> frozenset[int]:
+        if not principal.is_authenticated:
+            return frozenset()
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            match = None
+        code = match.kwargs.get("programme_code") if match else None
+        if code is None:
+            if principal.global_everywhere:
+                return frozenset(Programme.objects.values_list("id", flat=True))
+            return principal.granted_programme_ids(())
+        programme = Programme.objects.filter(code__iexact=code).first()
+        if programme is None or not principal.roles_in(programme.pk):
+            raise Http404(_("No such programme."))
+        request.programme = programme  # type: ignore[attr-defined]
+        return frozenset({programme.pk})

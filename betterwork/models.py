@@ -1,0 +1,188 @@
+"""The tenancy layer's data: programmes, users, role grants and the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from betterwork.tenancy import TenantModel
+
+
+class Programme(models.Model):
+    """A country programme: the tenant. Not itself tenant-scoped: it is what scopes are made of."""
+
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    country = models.CharField(_("country"), max_length=100)
+    languages = models.JSONField(
+        _("languages"), default=list, help_text=_("Language codes, first is the main one.")
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    started_on = models.DateField(_("started on"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    # The last factory number handed out: public ids are never reused.
+    last_factory_number = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with an e-mail address. What they may do comes from RoleGrant."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Role(models.TextChoices):
+    ADVISOR = "advisor", _("Enterprise advisor")
+    TEAM_LEADER = "team_leader", _("Team leader")
+    PROGRAMME_MANAGER = "programme_manager", _("Programme manager")
+    FACTORY = "factory", _("Factory user")
+    BUYER = "buyer", _("Buyer user")
+    GLOBAL = "global", _("Global staff")
+
+
+PROGRAMME_STAFF_ROLES = frozenset({Role.ADVISOR, Role.TEAM_LEADER, Role.PROGRAMME_MANAGER})
+
+
+class RoleGrant(models.Model):
+    """One role held by one user, where it applies. Every permission starts from these rows.
+
+    - advisor, team_leader, programme_manager: ``programme`` set.
+    - factory: ``programme`` and ``factory`` set; ``is_admin`` lets them manage their staff.
+    - buyer: ``buyer`` set (buyer organisations are global); ``is_admin`` likewise.
+    - global: ``programme`` set for one programme, or empty for every programme.
+
+    Grants are read to compute the scope itself, so this table carries no row-level policy.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grants")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, null=True, blank=True, related_name="grants"
+    )
+    factory = models.ForeignKey(
+        "factories.Factory", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    buyer = models.ForeignKey(
+        "buyers.Buyer", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    is_admin = models.BooleanField(_("manages the organisation's users"), default=False)
+    granted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("role grant")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "programme", "factory", "buyer"],
+                nulls_distinct=False,
+                name="rolegrant_unique",
+            ),
+            models.CheckConstraint(
+                name="rolegrant_shape",
+                condition=(
+                    models.Q(
+                        role__in=["advisor", "team_leader", "programme_manager"],
+                        programme__isnull=False,
+                        factory__isnull=True,
+                        buyer__isnull=True,
+                    )
+                    | models.Q(
+                        role="factory", programme__isnull=False, factory__isnull=False, buyer__isnull=True
+                    )
+                    | models.Q(
+                        role="buyer", programme__isnull=True, factory__isnull=True, buyer__isnull=False
+                    )
+                    | models.Q(role="global", factory__isnull=True, buyer__isnull=True)
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"
+
+
+class AuditEvent(TenantModel):
+    """Who did what, when, in which programme, to which object, with its state before and after.
+
+    Written only by services (``betterwork.audit.record``), in the same transaction as the
+    change it describes, so a rolled-back change leaves no audit row and vice versa.
+    """
+
+    # Empty for actions on no programme (a buyer's staff, a global grant): such rows may be
+    # written by anyone acting, and are read only by database administrators.
+    programme = models.ForeignKey(  # type: ignore[assignment]
+        Programme, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["programme", "object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"

@@ -1,0 +1,157 @@
+"""Every permission rule of the platform, in one module.
+
+A ``Principal`` is built once per request from the user's role grants. Rules take the
+principal and the object; views and selectors ask here and answer 404 when refused, so
+that ids of other programmes' objects do not leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Protocol
+
+from betterwork.models import PROGRAMME_STAFF_ROLES, Programme, Role, RoleGrant, User
+
+
+class ProgrammeObject(Protocol):
+    programme_id: int
+
+
+class FactoryObject(Protocol):
+    pk: int
+    programme_id: int
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    programme_id: int | None
+    factory_id: int | None
+    buyer_id: int | None
+    is_admin: bool
+
+
+@dataclass
+class Principal:
+    user: User | None
+    grants: tuple[Grant, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def anonymous(cls) -> Principal:
+        return cls(user=None)
+
+    @classmethod
+    def for_user(cls, user: User) -> Principal:
+        if not user.is_authenticated or not user.is_active:
+            return cls.anonymous()
+        rows = RoleGrant.objects.filter(user=user).values_list(
+            "role", "programme_id", "factory_id", "buyer_id", "is_admin"
+        )
+        return cls(user=user, grants=tuple(Grant(*row) for row in rows))
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user is not None
+
+    def roles(self) -> set[str]:
+        return {g.role for g in self.grants}
+
+    def has_role(self, role: str, programme_id: int | None = None) -> bool:
+        return any(
+            g.role == role and (programme_id is None or g.programme_id in (None, programme_id))
+            for g in self.grants
+        )
+
+    @cached_property
+    def is_global(self) -> bool:
+        return any(g.role == Role.GLOBAL for g in self.grants)
+
+    @cached_property
+    def global_everywhere(self) -> bool:
+        return any(g.role == Role.GLOBAL and g.programme_id is None for g in self.grants)
+
+    def roles_in(self, programme_id: int) -> set[str]:
+        roles = {g.role for g in self.grants if g.programme_id == programme_id}
+        if self.global_everywhere:
+            roles.add(Role.GLOBAL)
+        return roles
+
+    def granted_programme_ids(self, all_programme_ids: Iterable[int]) -> frozenset[int]:
+        """The programmes this principal may touch at all: its scope outside a programme URL.
+
+        Buyers get none here: their reach is their live, consented subscriptions, which the
+        buyers app grants factory by factory.
+        """
+        if self.global_everywhere:
+            return frozenset(all_programme_ids)
+        return frozenset(
+            g.programme_id for g in self.grants if g.programme_id is not None and g.role != Role.BUYER
+        )
+
+    def factory_ids(self) -> set[int]:
+        return {g.factory_id for g in self.grants if g.role == Role.FACTORY and g.factory_id}
+
+    def admin_factory_ids(self) -> set[int]:
+        return {g.factory_id for g in self.grants if g.role == Role.FACTORY and g.factory_id and g.is_admin}
+
+    def buyer_ids(self) -> set[int]:
+        return {g.buyer_id for g in self.grants if g.role == Role.BUYER and g.buyer_id}
+
+
+# --- Programme-level rules ------------------------------------------------------------------
+
+
+def is_programme_staff(principal: Principal, programme_id: int) -> bool:
+    return bool(principal.roles_in(programme_id) & PROGRAMME_STAFF_ROLES)
+
+
+def can_view_programme(principal: Principal, programme: Programme | int) -> bool:
+    programme_id = programme if isinstance(programme, int) else programme.pk
+    return bool(principal.roles_in(programme_id))
+
+
+def can_list_factories(principal: Principal, programme_id: int) -> bool:
+    roles = principal.roles_in(programme_id)
+    return bool(roles & (PROGRAMME_STAFF_ROLES | {Role.GLOBAL}))
+
+
+def can_create_factory(principal: Principal, programme_id: int) -> bool:
+    return is_programme_staff(principal, programme_id)
+
+
+def can_manage_programme_users(principal: Principal, programme_id: int) -> bool:
+    return Role.PROGRAMME_MANAGER in principal.roles_in(programme_id)
+
+
+def can_manage_programmes(principal: Principal) -> bool:
+    return principal.global_everywhere
+
+
+def can_view_audit(principal: Principal, programme_id: int) -> bool:
+    roles = principal.roles_in(programme_id)
+    return bool(roles & {Role.PROGRAMME_MANAGER, Role.GLOBAL})
+
+
+# Which roles a programme manager may hand out inside their programme.
+GRANTABLE_BY_PROGRAMME_MANAGER = (Role.ADVISOR, Role.TEAM_LEADER, Role.PROGRAMME_MANAGER, Role.FACTORY)
+
+
+# --- Factory-level rules --------------------------------------------------------------------
+
+
+def can_view_factory(principal: Principal, factory: FactoryObject) -> bool:
+    if can_list_factories(principal, factory.programme_id):
+        return True
+    return factory.pk in principal.factory_ids()
+
+
+def can_edit_factory(principal: Principal, factory: FactoryObject) -> bool:
+    return is_programme_staff(principal, factory.programme_id)
+
+
+def can_manage_factory_staff(principal: Principal, factory: FactoryObject) -> bool:
+    if can_manage_programme_users(principal, factory.programme_id):
+        return True
+    return factory.pk in principal.admin_factory_ids()

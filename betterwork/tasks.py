@@ -1,0 +1,55 @@
+"""Celery plumbing shared by every app: tasks that carry the programme scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+from django.db import transaction
+
+from betterwork import tenancy
+
+SCOPE_KWARG = "_programme_ids"
+
+
+class ScopedTask(Task):
+    """A task that runs in the scope it was enqueued with, inside one transaction.
+
+    Enqueue with ``enqueue_on_commit(task, ...)``: the message is sent only once the
+    enqueuing transaction commits, and carries the enqueuer's programme ids.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        programme_ids = kwargs.pop(SCOPE_KWARG, None)
+        if programme_ids is None:
+            raise tenancy.ScopeMissing(f"Task {self.name} was sent without a programme scope.")
+        with tenancy.scope(programme_ids), transaction.atomic():
+            return super().__call__(*args, **kwargs)
+
+
+def scoped_kwargs(kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {**(kwargs or {}), SCOPE_KWARG: sorted(tenancy.require_scope())}
+
+
+def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
+    """Send ``task`` after the current transaction commits, carrying the current scope."""
+    task_kwargs = scoped_kwargs(kwargs)
+    transaction.on_commit(lambda: task.apply_async(args=args, kwargs=task_kwargs))
+
+
+@shared_task(base=ScopedTask, name="betterwork.scope_probe")
+def scope_probe() -> dict[str, Any]:
+    """Report what a worker sees: its scope and the programmes it can read (health and tests)."""
+    from betterwork.models import AuditEvent
+
+    scope = tenancy.require_scope()
+    visible = sorted(
+        {
+            pid
+            for pid in AuditEvent.objects.unscoped(reason="scope probe").values_list(
+                "programme_id", flat=True
+            )
+            if pid
+        }
+    )
+    return {"scope": sorted(scope), "visible_audit_programmes": visible}

@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from betterwork import health, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("accounts/", include("betterwork.auth_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("p/<str:programme_code>/factories/", include("factories.urls")),
+    path("", include("betterwork.admin_urls")),
+    path("api/", include("betterwork.api_urls")),
+]

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs everything and runs the platform with demo data: web and a Celery worker, until Ctrl-C.
+source "$(dirname "$0")/setup.sh"
+export DEBUG=${DEBUG:-1}
+PORT=${PORT:-8000}
+.venv/bin/python manage.py migrate --no-input -v 0
+.venv/bin/python manage.py seed_demo ${SEED_ARGS:-}
+.venv/bin/celery -A betterwork worker --loglevel=warning --concurrency=2 -Q celery,pdf &
+STARTED+=("TERM:$!")
+echo
+echo "Betterwork is running at http://127.0.0.1:$PORT/  (Ctrl-C stops the web server, the worker and any database it started)"
+echo
+.venv/bin/python manage.py runserver "127.0.0.1:$PORT" --noreload
