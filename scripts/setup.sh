@@ -1,7 +1,8 @@
 # Shared set-up for scripts/demo.sh and scripts/test.sh; source it, do not run it.
 # Installs what the platform needs on a fresh Debian machine, finds or starts PostgreSQL and
 # Redis, and exports DATABASE_URL and REDIS_URL. Whatever it starts, it stops on exit.
-#   SETUP_DEV=1   also install the development tools (ruff, mypy, pytest, Chromium)
+#   SETUP_DEV=1         also install the development tools (ruff, mypy, pytest, Chromium)
+#   EMBEDDED_SERVICES=1 start the private PostgreSQL and Redis even when others answer
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -64,7 +65,7 @@ SELECT 'CREATE DATABASE betterwork OWNER betterwork'
 SQL
 }
 if [ -z "${DATABASE_URL:-}" ]; then
-  if pg_isready -q -h 127.0.0.1 -p 5432; then
+  if [ "${EMBEDDED_SERVICES:-0}" != 1 ] && pg_isready -q -h 127.0.0.1 -p 5432; then
     ensure_app_role "-h 127.0.0.1 -p 5432 -U postgres"
     export DATABASE_URL="postgres://betterwork@127.0.0.1:5432/betterwork"
     say "using PostgreSQL on 127.0.0.1:5432"
@@ -85,7 +86,7 @@ fi
 
 # 4. Redis: REDIS_URL if set; else 127.0.0.1:6379 if it answers; else a private one on 63790.
 if [ -z "${REDIS_URL:-}" ]; then
-  if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  if [ "${EMBEDDED_SERVICES:-0}" != 1 ] && redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
     export REDIS_URL="redis://127.0.0.1:6379/0"
     say "using Redis on 127.0.0.1:6379"
   else
@@ -99,4 +100,6 @@ if [ -z "${REDIS_URL:-}" ]; then
 fi
 
 # 5. Translations are compiled from the .po files on every set-up.
-.venv/bin/python manage.py compilemessages --ignore=.venv -v 0
+if compgen -G "locale/*/LC_MESSAGES/*.po" >/dev/null; then
+  DEBUG=1 .venv/bin/python manage.py compilemessages --ignore=.venv --ignore=var -v 0
+fi

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from betterwork import tenancy
-from betterwork.demo_data import DEFAULT_SCALE, PROGRAMMES
+from betterwork.demo import DEFAULT_SCALE, PROGRAMMES
 from betterwork.models import Programme, Role, RoleGrant, User
 from betterwork.permissions import Principal
 from factories.models import Factory

@@ -1,11 +1,22 @@
-"""Figures behind the demo data: the eight country programmes as they stood in 2019.
+"""The demo: the eight country programmes as they stood in 2019, and what app seeders share.
 
 Factory counts for Vietnam (363), Jordan (94) and Haiti (34) and their workforces are the
 published 2019 figures; the other programmes' counts are estimates chosen so that all eight add
 up to the published global total of 1,588 factories. Women are 73.5% of workers globally.
 """
 
-from dataclasses import dataclass
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+
+from betterwork.models import Programme, RoleGrant, User
+
+DEMO_PASSWORD = "betterwork-demo"  # noqa: S105 - printed for the demo's sign-in, never used in production
+DEMO_DOMAIN = "demo.betterwork.org"
 
 
 @dataclass(frozen=True)
@@ -142,50 +153,32 @@ PROGRAMMES: tuple[ProgrammeFacts, ...] = (
 # Share of the 2019 size created by default: a few hundred factories in all.
 DEFAULT_SCALE = 0.19
 
-NAME_PARTS = (
-    (
-        "Golden",
-        "Silver",
-        "Lotus",
-        "Pacific",
-        "Sunrise",
-        "Evergreen",
-        "Harbour",
-        "Royal",
-        "Star",
-        "Jade",
-        "Crystal",
-        "Horizon",
-        "Unity",
-        "Prosper",
-        "Orchid",
-        "Delta",
-        "Summit",
-        "Bright",
-        "Oasis",
-        "Phoenix",
-    ),
-    (
-        "Garment",
-        "Apparel",
-        "Textile",
-        "Fashion",
-        "Knitwear",
-        "Footwear",
-        "Sportswear",
-        "Denim",
-        "Bags",
-        "Clothing",
-    ),
-    ("Co., Ltd.", "Manufacturing", "Industries", "Factory", "Enterprise", "International", "Group"),
-)
 
-GROUPS = ("Pacific Textile Holdings", "Evergreen Group", "Lotus Apparel Group", "Summit Garments", "")
+@dataclass
+class DemoContext:
+    """What seed_demo hands each app's ``demo.seed``: the programmes, the scale and the logins."""
 
-BUYERS = (
-    "Northwind Apparel",
-    "Blue Harbour Outfitters",
-    "Meridian Sports",
-    "Fjord & Pine",
-    "Atlas Denim Co.",
-)
+    programmes: dict[str, tuple[ProgrammeFacts, Programme]]
+    scale: float
+    seed: int
+    logins: list[tuple[str, str, str]] = field(default_factory=list)
+    _password_hash: str = field(default_factory=lambda: make_password(DEMO_PASSWORD), repr=False)
+
+    def rng(self, *parts: object) -> random.Random:
+        return random.Random("-".join(str(p) for p in (self.seed, *parts)))
+
+    def user(self, email: str, full_name: str, language: str = "en") -> User:
+        user, created = User.objects.get_or_create(
+            email=email, defaults={"full_name": full_name, "language": language}
+        )
+        if created:
+            # One hash for all demo users: each hash costs a deliberate half second.
+            user.password = self._password_hash
+            user.save(update_fields=["password"])
+        return user
+
+    def grant(self, user: User, role: str, **where: Any) -> None:
+        RoleGrant.objects.get_or_create(user=user, role=role, **where)
+
+    def login(self, user: User, role_label: str, where: str) -> None:
+        self.logins.append((user.email, str(role_label), where))
