@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
+from django.utils.functional import Promise
 
 from betterwork.models import Programme, RoleGrant, User
 
@@ -180,5 +181,5 @@ class DemoContext:
     def grant(self, user: User, role: str, **where: Any) -> None:
         RoleGrant.objects.get_or_create(user=user, role=role, **where)
 
-    def login(self, user: User, role_label: str, where: str) -> None:
+    def login(self, user: User, role_label: str | Promise, where: str) -> None:
         self.logins.append((user.email, str(role_label), where))
