@@ -23,7 +23,12 @@ from betterwork.permissions import Principal
 
 
 def _api_token_user(request: HttpRequest) -> object | None:
-    """Token-authenticated API calls: the user is known before the view, so is the scope."""
+    """Token-authenticated API calls: the user is known before the view, so is the scope.
+
+    Only under /api/: pages are for browser sessions (with their CSRF protection).
+    """
+    if not request.path_info.startswith("/api/"):
+        return None
     if not request.headers.get("Authorization", "").startswith("Token "):
         return None
     try:
