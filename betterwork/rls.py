@@ -33,13 +33,21 @@ class EnableRowLevelSecurity(migrations.operations.base.Operation):
     reversible = True
 
     def __init__(
-        self, model_name: str, column: str = "programme_id", *, write_unscoped_rows: bool = False
+        self,
+        model_name: str,
+        column: str = "programme_id",
+        *,
+        write_unscoped_rows: bool = False,
+        append_only: bool = False,
     ) -> None:
         self.model_name = model_name
         self.column = column
         # Rows with no programme may be inserted (never read) by the application: audit events
         # of actions that belong to no programme.
         self.write_unscoped_rows = write_unscoped_rows
+        # Append-only tables (the audit trail) get policies for SELECT and INSERT only: with RLS
+        # forced, an UPDATE or DELETE then matches no row, whoever asks.
+        self.append_only = append_only
 
     def state_forwards(self, app_label: str, state: Any) -> None:
         pass
@@ -54,13 +62,20 @@ class EnableRowLevelSecurity(migrations.operations.base.Operation):
         check = f"{column} IS NULL OR {condition}" if self.write_unscoped_rows else condition
         schema_editor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         schema_editor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        schema_editor.execute(
-            f"CREATE POLICY {POLICY_NAME} ON {table} USING ({condition}) WITH CHECK ({check})"
-        )
+        if self.append_only:
+            schema_editor.execute(f"CREATE POLICY {POLICY_NAME} ON {table} FOR SELECT USING ({condition})")
+            schema_editor.execute(
+                f"CREATE POLICY {POLICY_NAME}_insert ON {table} FOR INSERT WITH CHECK ({check})"
+            )
+        else:
+            schema_editor.execute(
+                f"CREATE POLICY {POLICY_NAME} ON {table} USING ({condition}) WITH CHECK ({check})"
+            )
 
     def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         table = schema_editor.quote_name(self._table(app_label, from_state))
         schema_editor.execute(f"DROP POLICY IF EXISTS {POLICY_NAME} ON {table}")
+        schema_editor.execute(f"DROP POLICY IF EXISTS {POLICY_NAME}_insert ON {table}")
         schema_editor.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
         schema_editor.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
 
@@ -75,4 +90,6 @@ class EnableRowLevelSecurity(migrations.operations.base.Operation):
         kwargs: dict[str, Any] = {"column": self.column}
         if self.write_unscoped_rows:
             kwargs["write_unscoped_rows"] = True
+        if self.append_only:
+            kwargs["append_only"] = True
         return (self.__class__.__qualname__, [self.model_name], kwargs)

@@ -171,3 +171,12 @@ def test_a_celery_task_sees_only_the_scope_it_was_sent_with(kh, vn, audit_in_bot
 def test_a_celery_task_sent_without_a_scope_refuses_to_run(audit_in_both):
     with pytest.raises(tenancy.ScopeMissing):
         scope_probe.apply(throw=True).get()
+
+
+def test_the_audit_trail_is_append_only_in_the_database(kh, audit_in_both):
+    with tenancy.scope({kh.pk}):
+        events = AuditEvent.objects.unscoped(reason="test: try to rewrite history")
+        assert events.count() == 1
+        assert events.update(action="rewritten") == 0
+        assert events.delete()[0] == 0
+        assert AuditEvent.objects.get().action == "test"

@@ -98,6 +98,6 @@ class Migration(migrations.Migration):
             },
         ),
             CreateScopeFunction(),
-        EnableRowLevelSecurity("auditevent", write_unscoped_rows=True),
+        EnableRowLevelSecurity("auditevent", write_unscoped_rows=True, append_only=True),
     ]
 
