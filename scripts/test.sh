@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Installs the development tools and runs everything CI runs: lint, types, checks, all tests.
+# Arguments are passed to pytest (e.g. scripts/test.sh -m "not browser" -x).
 export SETUP_DEV=1
 source "$(dirname "$0")/setup.sh"
-export DJANGO_ALLOW_ASYNC_UNSAFE=true   # Playwright's sync API beside live_server tests
-step() { local start=$SECONDS; echo "[test] $*"; "$@"; echo "[test] '$1 ${2:-}' took $((SECONDS - start))s"; }
-step ruff check .
-step mypy betterwork factories buyers
-step env DEBUG=1 python manage.py check
-step env DEBUG=1 python manage.py makemigrations --check --dry-run
-step env DEBUG=0 SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
-  ALLOWED_HOSTS=betterwork.example.org python manage.py check --deploy --fail-level WARNING
+step() { local label=$1 start=$SECONDS; shift; echo "[test] $label"; "$@"; echo "[test] $label took $((SECONDS - start))s"; }
+step "ruff" ruff check .
+step "mypy" mypy betterwork factories buyers
+step "django checks" env DEBUG=1 python manage.py check --fail-level WARNING
+step "migrations up to date" env DEBUG=1 python manage.py makemigrations --check --dry-run
+step "production settings (check --deploy)" env DEBUG=0 ALLOWED_HOSTS=betterwork.example.org \
+  SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+  python manage.py check --deploy --fail-level WARNING
 set +e
-pytest -p no:cacheprovider "$@"
+start=$SECONDS
+# Playwright's sync API drives the browser from the test thread beside live_server.
+DJANGO_ALLOW_ASYNC_UNSAFE=true pytest -p no:cacheprovider "$@"
 rc=$?
+echo "[test] pytest took $((SECONDS - start))s"
 set -e
 if [ $rc -eq 5 ]; then echo "[test] no tests were collected" >&2; exit 1; fi
 exit $rc
