@@ -1,1 +1,11 @@
-urlpatterns: list = []
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from betterwork import api
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", api.docs, name="api-docs"),
+    path("v1/me/", api.me, name="api-me"),
+    path("v1/p/<str:programme_code>/factories/", include("factories.api_urls")),
+]

@@ -9,6 +9,7 @@ in ``finally`` so nothing carries over to the next request served by this thread
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse
@@ -73,3 +74,17 @@ class ScopeMiddleware:
             raise Http404(_("No such programme."))
         request.programme = programme  # type: ignore[attr-defined]
         return frozenset({programme.pk})
+
+
+def principal_of(request: HttpRequest | Any) -> Principal:
+    """The acting principal ScopeMiddleware attached to the request."""
+    principal: Principal = getattr(request, "principal")  # noqa: B009 - set by ScopeMiddleware
+    return principal
+
+
+def programme_of(request: HttpRequest | Any) -> Programme:
+    """The programme of a /p/<code>/ route (the middleware already checked the grant)."""
+    programme: Programme | None = getattr(request, "programme", None)
+    if programme is None:
+        raise Http404
+    return programme

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
-from django.utils.functional import SimpleLazyObject
 
-from betterwork.models import AuditEvent, Programme, Role, RoleGrant, User
+from betterwork.models import PROGRAMME_STAFF_ROLES, AuditEvent, Programme, Role, RoleGrant, User
 from betterwork.permissions import Principal
 
 
-def navigation_programmes(*, principal: Principal) -> SimpleLazyObject:
-    """The programmes a principal's navigation offers (queried only if a page shows them)."""
-
-    def load() -> list[Programme]:
-        if principal.global_everywhere:
-            return list(Programme.objects.all())
-        ids = {g.programme_id for g in principal.grants if g.programme_id}
-        return list(Programme.objects.filter(id__in=ids))
-
-    return SimpleLazyObject(load)
+def navigation_programmes(*, principal: Principal) -> list[Programme]:
+    """The programmes a principal's navigation offers."""
+    if principal.global_everywhere:
+        return list(Programme.objects.all())
+    ids = {g.programme_id for g in principal.grants if g.programme_id}
+    return list(Programme.objects.filter(id__in=ids))
 
 
 def programme_list(*, principal: Principal) -> QuerySet[Programme]:
@@ -31,12 +26,7 @@ def programme_list(*, principal: Principal) -> QuerySet[Programme]:
 
 def programme_users(*, programme: Programme, search: str = "") -> QuerySet[User]:
     """Users holding any grant in the programme, with those grants prefetched."""
-    users = (
-        User.objects.filter(grants__programme=programme)
-        .distinct()
-        .prefetch_related("grants")
-        .order_by("full_name", "email")
-    )
+    users = User.objects.filter(grants__programme=programme).distinct().order_by("full_name", "email")
     if search:
         users = users.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
     return users
@@ -63,3 +53,52 @@ def programme_user_counts(*, programme: Programme) -> dict[str, int]:
 
 def audit_events(*, programme: Programme) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(programme=programme).select_related("actor")
+
+
+def programme_staff(*, programme: Programme) -> QuerySet[User]:
+    """Active advisors, team leaders and managers of a programme (who may be designated)."""
+    return (
+        User.objects.filter(
+            is_active=True, grants__programme=programme, grants__role__in=sorted(PROGRAMME_STAFF_ROLES)
+        )
+        .distinct()
+        .order_by("full_name", "email")
+    )
+
+
+def programme_users_with_grants(*, programme: Programme, search: str = "") -> QuerySet[User]:
+    """Users of a programme, each with only their grants in this programme prefetched."""
+    grants = RoleGrant.objects.filter(programme=programme).select_related("factory").order_by("role")
+    return programme_users(programme=programme, search=search).prefetch_related(
+        Prefetch("grants", queryset=grants, to_attr="programme_grants")
+    )
+
+
+def access_grant(*, programme: Programme, user: User, grant_id: int) -> RoleGrant:
+    grant = (
+        RoleGrant.objects.filter(pk=grant_id, user=user, programme=programme)
+        .select_related("factory")
+        .first()
+    )
+    if grant is None:
+        raise Http404
+    return grant
+
+
+def factory_staff(*, factory_id: int) -> QuerySet[RoleGrant]:
+    return (
+        RoleGrant.objects.filter(role=Role.FACTORY, factory_id=factory_id)
+        .select_related("user")
+        .order_by("user__full_name")
+    )
+
+
+def access_programme(*, programme_id: int) -> Programme:
+    programme = Programme.objects.filter(pk=programme_id).first()
+    if programme is None:
+        raise Http404
+    return programme
+
+
+def user_grants(*, user: User) -> QuerySet[RoleGrant]:
+    return RoleGrant.objects.filter(user=user).select_related("programme")

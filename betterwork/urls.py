@@ -1,9 +1,9 @@
 from django.urls import include, path
 
-from betterwork import health, views
+from betterwork import health
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("reporting.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("betterwork.auth_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

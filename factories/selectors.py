@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
 
 from betterwork import permissions
 from betterwork.models import Programme
 from betterwork.permissions import Principal
-from factories.models import Factory
+from factories.models import EnrolmentChange, EnrolmentStatus, Factory
 
 
 def factory_list(*, principal: Principal, programme: Programme) -> QuerySet[Factory]:
@@ -49,3 +49,27 @@ def access_factory(*, principal: Principal, factory_id: int, programme: Programm
 def factories_of_user(*, principal: Principal) -> QuerySet[Factory]:
     """The factories a factory user belongs to."""
     return Factory.objects.filter(pk__in=principal.factory_ids()).select_related("programme")
+
+
+def enrolment_history(*, factory: Factory) -> QuerySet[EnrolmentChange]:
+    return EnrolmentChange.objects.filter(factory=factory).select_related("changed_by")
+
+
+def programme_summaries(*, programme_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per programme: factories by enrolment status, all factories and all workers, in one query."""
+    rows = (
+        Factory.objects.filter(programme_id__in=programme_ids)
+        .values("programme_id", "enrolment_status")
+        .annotate(factories=Count("id"), workers=Sum(F("workers_female") + F("workers_male")))
+        .order_by()
+    )
+    summaries: dict[int, dict[str, int]] = {
+        pid: {"factories": 0, "workers": 0, **dict.fromkeys(EnrolmentStatus.values, 0)}
+        for pid in programme_ids
+    }
+    for row in rows:
+        summary = summaries[row["programme_id"]]
+        summary[row["enrolment_status"]] = row["factories"]
+        summary["factories"] += row["factories"]
+        summary["workers"] += row["workers"] or 0
+    return summaries

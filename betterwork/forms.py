@@ -1,0 +1,59 @@
+"""Forms of user and programme administration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from betterwork.models import Programme, Role
+from betterwork.services import PLATFORM_LANGUAGES
+
+LANGUAGE_NAMES = {
+    "en": _("English"),
+    "km": _("Khmer"),
+    "vi": _("Vietnamese"),
+    "bn": _("Bengali"),
+    "ar": _("Arabic"),
+    "am": _("Amharic"),
+    "id": _("Indonesian"),
+    "fr": _("French"),
+    "es": _("Spanish"),
+    "ht": _("Haitian Creole"),
+}
+
+
+class InviteForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"))
+    language = forms.ChoiceField(label=_("Language of e-mails"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r, Role(r).label) for r in roles]  # type: ignore[attr-defined]
+
+
+class ProgrammeForm(forms.ModelForm):
+    languages = forms.MultipleChoiceField(
+        label=_("Languages"),
+        choices=[(c, LANGUAGE_NAMES[c]) for c in PLATFORM_LANGUAGES],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The first chosen is the programme's main language."),
+    )
+
+    class Meta:
+        model = Programme
+        fields = ["code", "name", "country", "languages", "time_zone", "currency", "started_on", "is_active"]
+        widgets = {"started_on": forms.DateInput(attrs={"type": "date"})}
+
+    def _post_clean(self) -> None:
+        # The service validates codes, time zones and currencies and builds the instance.
+        pass
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(label=_("Action"), required=False)
+    object_type = forms.CharField(label=_("Object type"), required=False)

@@ -1,0 +1,225 @@
+"""User, role and programme administration: each write checked, audited, in a transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from betterwork import audit, permissions, tenancy
+from betterwork.models import Programme, Role, RoleGrant, User
+from betterwork.permissions import Principal
+
+PLATFORM_LANGUAGES = ("en", "km", "vi", "bn", "ar", "am", "id", "fr", "es", "ht")
+
+
+def _grant_snapshot(grant: RoleGrant) -> dict[str, object]:
+    return {
+        "user": grant.user.email,
+        "role": grant.role,
+        "programme_id": grant.programme_id,
+        "factory_id": grant.factory_id,
+        "buyer_id": grant.buyer_id,
+        "is_admin": grant.is_admin,
+    }
+
+
+def _may_grant(actor: Principal, *, role: str, programme: Programme, factory: object | None) -> bool:
+    if role == Role.FACTORY:
+        return factory is not None and permissions.can_manage_factory_staff(actor, factory)  # type: ignore[arg-type]
+    return role in permissions.GRANTABLE_BY_PROGRAMME_MANAGER and permissions.can_manage_programme_users(
+        actor, programme.pk
+    )
+
+
+def send_invitation(*, user: User, programme: Programme, invited_by: User | None, base_url: str) -> None:
+    """E-mail a link to set a password, in the invitee's language, once the transaction commits."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    link = base_url.rstrip("/") + reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    with translation.override(user.language):
+        context = {"user": user, "programme": programme, "invited_by": invited_by, "link": link}
+        subject = render_to_string("people/emails/invitation_subject.txt", context).strip()
+        body = render_to_string("people/emails/invitation.txt", context)
+    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    actor: Principal,
+    programme: Programme,
+    email: str,
+    full_name: str,
+    role: str,
+    language: str = "en",
+    factory: Any = None,
+    is_admin: bool = False,
+    base_url: str,
+) -> RoleGrant:
+    """Invite someone into a role in a programme: a new account, or a new role for an existing one."""
+    if factory is not None and getattr(factory, "programme_id", None) != programme.pk:
+        raise PermissionDenied
+    if not _may_grant(actor, role=role, programme=programme, factory=factory):
+        raise PermissionDenied
+    if role == Role.FACTORY and factory is None:
+        raise ValidationError({"factory": _("Choose the factory this user works for.")})
+    email = User.objects.normalize_email(email).lower()
+    user = User.objects.filter(email__iexact=email).first()
+    new_account = user is None
+    if user is None:
+        user = User(email=email, full_name=full_name, language=language)
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+    if RoleGrant.objects.filter(user=user, role=role, programme=programme, factory=factory).exists():
+        raise ValidationError({"email": _("This person already holds that role here.")})
+    grant = RoleGrant.objects.create(
+        user=user,
+        role=role,
+        programme=programme,
+        factory=factory,
+        is_admin=is_admin and role == Role.FACTORY,
+        granted_by=actor.user,
+    )
+    audit.record(
+        actor=actor.user, action="role.grant", obj=grant, programme=programme, after=_grant_snapshot(grant)
+    )
+    if new_account:
+        send_invitation(user=user, programme=programme, invited_by=actor.user, base_url=base_url)
+    return grant
+
+
+@transaction.atomic
+def role_revoke(*, actor: Principal, grant: RoleGrant) -> None:
+    programme = grant.programme
+    if programme is None or not _may_grant(
+        actor, role=grant.role, programme=programme, factory=grant.factory
+    ):
+        raise PermissionDenied
+    if grant.role == Role.PROGRAMME_MANAGER:
+        managers = RoleGrant.objects.filter(
+            programme=programme, role=Role.PROGRAMME_MANAGER, user__is_active=True
+        )
+        if managers.exclude(pk=grant.pk).count() == 0:
+            raise ValidationError(_("A programme must keep at least one active programme manager."))
+    snapshot = _grant_snapshot(grant)
+    grant.delete()
+    audit.record(actor=actor.user, action="role.revoke", obj=grant, programme=programme, before=snapshot)
+
+
+def _manages_all_grants_of(actor: Principal, user: User) -> bool:
+    """Only someone who manages every programme the user works in may (de)activate the account."""
+    grants = list(user.grants.all())
+    return bool(grants) and all(
+        g.programme_id is not None
+        and (
+            permissions.can_manage_programme_users(actor, g.programme_id)
+            or (g.role == Role.FACTORY and g.factory_id in actor.admin_factory_ids())
+        )
+        for g in grants
+    )
+
+
+@transaction.atomic
+def user_set_active(*, actor: Principal, user: User, active: bool, programme: Programme) -> User:
+    if actor.user is not None and user.pk == actor.user.pk:
+        raise ValidationError(_("You cannot deactivate your own account."))
+    if not _manages_all_grants_of(actor, user):
+        raise PermissionDenied
+    if not active:
+        sole_manager_of = [
+            g.programme_id
+            for g in user.grants.filter(role=Role.PROGRAMME_MANAGER)
+            if not RoleGrant.objects.filter(
+                programme=g.programme, role=Role.PROGRAMME_MANAGER, user__is_active=True
+            )
+            .exclude(user=user)
+            .exists()
+        ]
+        if sole_manager_of:
+            raise ValidationError(_("This is the programme's only active manager; appoint another first."))
+    before = {"is_active": user.is_active}
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    audit.record(
+        actor=actor.user,
+        action="user.activate" if active else "user.deactivate",
+        obj=user,
+        programme=programme,
+        before=before,
+        after={"is_active": active},
+    )
+    return user
+
+
+def _clean_programme_fields(data: dict[str, object]) -> dict[str, object]:
+    errors: dict[str, str] = {}
+    code = str(data.get("code", "")).strip().upper()
+    if not (2 <= len(code) <= 3 and code.isalpha() and code.isascii()):
+        errors["code"] = _("Use two or three letters, such as KH or VN.")
+    languages = [str(code) for code in data.get("languages") or []]  # type: ignore[attr-defined]
+    if not languages or any(lang not in PLATFORM_LANGUAGES for lang in languages):
+        errors["languages"] = _("Choose at least one of the platform's languages.")
+    if data.get("time_zone") not in available_timezones():
+        errors["time_zone"] = _("Unknown time zone; use a name such as Asia/Phnom_Penh.")
+    currency = str(data.get("currency", "")).strip().upper()
+    if not (len(currency) == 3 and currency.isalpha()):
+        errors["currency"] = _("Use the three-letter currency code, such as USD.")
+    if errors:
+        raise ValidationError(errors)
+    return {**data, "code": code, "currency": currency, "languages": languages}
+
+
+@transaction.atomic
+def programme_create(*, actor: Principal, data: dict[str, object]) -> Programme:
+    if not permissions.can_manage_programmes(actor):
+        raise PermissionDenied
+    fields = _clean_programme_fields(data)
+    if Programme.objects.filter(code=fields["code"]).exists():
+        raise ValidationError({"code": _("A programme with this code exists already.")})
+    programme = Programme(**fields)
+    programme.full_clean()
+    programme.save()
+    # The new programme is not yet in the request's scope; its first audit row belongs to it.
+    with tenancy.scope(tenancy.require_scope() | {programme.pk}):
+        audit.record(
+            actor=actor.user,
+            action="programme.create",
+            obj=programme,
+            programme=programme,
+            after=audit.snapshot(programme),
+        )
+    return programme
+
+
+@transaction.atomic
+def programme_update(*, actor: Principal, programme: Programme, data: dict[str, object]) -> Programme:
+    if not permissions.can_manage_programmes(actor):
+        raise PermissionDenied
+    fields = _clean_programme_fields(data)
+    if Programme.objects.filter(code=fields["code"]).exclude(pk=programme.pk).exists():
+        raise ValidationError({"code": _("A programme with this code exists already.")})
+    locked = Programme.objects.select_for_update().get(pk=programme.pk)
+    before = audit.snapshot(locked)
+    for key, value in fields.items():
+        setattr(locked, key, value)
+    locked.full_clean()
+    locked.save()
+    old, new = audit.changed(before, audit.snapshot(locked))
+    if new:
+        audit.record(
+            actor=actor.user, action="programme.update", obj=locked, programme=locked, before=old, after=new
+        )
+    return locked

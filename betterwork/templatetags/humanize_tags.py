@@ -1,0 +1,25 @@
+"""Small template filters for figures, in the active language's number format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.formats import number_format
+
+register = template.Library()
+
+
+@register.filter
+def number(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    return number_format(value, decimal_pos=0, force_grouping=True)
+
+
+@register.filter
+def percent(value: Any) -> str:
+    """A share between 0 and 1 as a whole percentage."""
+    if value is None or value == "":
+        return "—"
+    return f"{number_format(round(float(value) * 100), decimal_pos=0)}%"

@@ -1,0 +1,190 @@
+"""Pages of the factory registry: thin views over selectors and services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from betterwork import permissions
+from betterwork import selectors as people_selectors
+from betterwork import services as people_services
+from betterwork.middleware import principal_of, programme_of
+from betterwork.models import Role
+from factories import selectors, services
+from factories.filters import ORDERINGS, FactoryFilter
+from factories.forms import FactoryForm, StaffInviteForm, StatusForm
+
+PAGE_SIZE = 25
+
+
+@login_required
+def factory_list(request: HttpRequest, programme_code: str) -> HttpResponse:
+    programme = programme_of(request)
+    principal = principal_of(request)
+    if not permissions.can_list_factories(principal, programme.pk):
+        raise Http404
+    factory_filter = FactoryFilter(
+        request.GET, queryset=selectors.factory_list(principal=principal, programme=programme)
+    )
+    sort = request.GET.get("sort", "name")
+    ordering = ORDERINGS.get(sort, ORDERINGS["name"])
+    page = Paginator(factory_filter.qs.order_by(*ordering), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "factories/list.html",
+        {
+            "programme": programme,
+            "filter": factory_filter,
+            "page": page,
+            "sort": sort,
+            "query": query.urlencode(),
+            "can_create": permissions.can_create_factory(principal, programme.pk),
+        },
+    )
+
+
+@login_required
+def factory_detail(request: HttpRequest, programme_code: str, pk: int) -> HttpResponse:
+    principal = principal_of(request)
+    factory = selectors.access_factory(principal=principal, factory_id=pk, programme=programme_of(request))
+    return render(
+        request,
+        "factories/detail.html",
+        {
+            "programme": factory.programme,
+            "factory": factory,
+            "history": selectors.enrolment_history(factory=factory),
+            "buyers": [line.strip() for line in factory.buyers_supplied.splitlines() if line.strip()],
+            "can_edit": permissions.can_edit_factory(principal, factory),
+            "can_manage_staff": permissions.can_manage_factory_staff(principal, factory),
+        },
+    )
+
+
+@login_required
+def factory_create(request: HttpRequest, programme_code: str) -> HttpResponse:
+    programme = programme_of(request)
+    principal = principal_of(request)
+    if not permissions.can_create_factory(principal, programme.pk):
+        raise Http404
+    form = FactoryForm(request.POST or None, programme=programme)
+    if request.method == "POST" and form.is_valid():
+        try:
+            factory = services.factory_create(actor=principal, programme=programme, data=form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Factory %(name)s registered as %(id)s.") % {"name": factory.name, "id": factory.public_id},
+            )
+            return redirect("factories:detail", programme_code=programme.code, pk=factory.pk)
+    return render(request, "factories/form.html", {"programme": programme, "form": form, "factory": None})
+
+
+@login_required
+def factory_edit(request: HttpRequest, programme_code: str, pk: int) -> HttpResponse:
+    programme = programme_of(request)
+    principal = principal_of(request)
+    factory = selectors.access_factory(principal=principal, factory_id=pk, programme=programme)
+    if not permissions.can_edit_factory(principal, factory):
+        raise Http404
+    form = FactoryForm(request.POST or None, instance=factory, programme=programme)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.factory_update(actor=principal, factory=factory, data=form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        except PermissionDenied as error:
+            raise Http404 from error
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("factories:detail", programme_code=programme.code, pk=factory.pk)
+    return render(request, "factories/form.html", {"programme": programme, "form": form, "factory": factory})
+
+
+@login_required
+def factory_status(request: HttpRequest, programme_code: str, pk: int) -> HttpResponse:
+    programme = programme_of(request)
+    principal = principal_of(request)
+    factory = selectors.access_factory(principal=principal, factory_id=pk, programme=programme)
+    if not permissions.can_edit_factory(principal, factory):
+        raise Http404
+    form = StatusForm(request.POST or None, initial={"status": factory.enrolment_status})
+    if request.method == "POST" and form.is_valid():
+        services.factory_change_status(
+            actor=principal,
+            factory=factory,
+            status=form.cleaned_data["status"],
+            on=form.cleaned_data["on"],
+            note=form.cleaned_data["note"],
+        )
+        messages.success(request, _("Enrolment status updated."))
+        return redirect("factories:detail", programme_code=programme.code, pk=factory.pk)
+    return render(
+        request, "factories/status.html", {"programme": programme, "factory": factory, "form": form}
+    )
+
+
+@login_required
+def factory_staff(request: HttpRequest, programme_code: str, pk: int) -> HttpResponse:
+    """The factory's own users, managed by its administrator or the programme's managers."""
+    programme = programme_of(request)
+    principal = principal_of(request)
+    factory = selectors.access_factory(principal=principal, factory_id=pk, programme=programme)
+    if not permissions.can_manage_factory_staff(principal, factory):
+        raise Http404
+    form = StaffInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            grant = people_services.user_invite(
+                actor=principal,
+                programme=programme,
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                role=Role.FACTORY,
+                language=form.cleaned_data["language"],
+                factory=factory,
+                is_admin=form.cleaned_data["is_admin"],
+                base_url=request.build_absolute_uri("/"),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("%(name)s was added to the factory's users.") % {"name": grant.user})
+            return redirect("factories:staff", programme_code=programme.code, pk=factory.pk)
+    return render(
+        request,
+        "factories/staff.html",
+        {
+            "programme": programme,
+            "factory": factory,
+            "staff": people_selectors.factory_staff(factory_id=factory.pk),
+            "form": form,
+        },
+    )
+
+
+@login_required
+@require_POST
+def factory_staff_revoke(request: HttpRequest, programme_code: str, pk: int, grant_id: int) -> HttpResponse:
+    programme = programme_of(request)
+    principal = principal_of(request)
+    factory = selectors.access_factory(principal=principal, factory_id=pk, programme=programme)
+    grant = people_selectors.factory_staff(factory_id=factory.pk).filter(pk=grant_id).first()
+    if grant is None or not permissions.can_manage_factory_staff(principal, factory):
+        raise Http404
+    try:
+        people_services.role_revoke(actor=principal, grant=grant)
+    except PermissionDenied as error:
+        raise Http404 from error
+    messages.success(request, _("Access removed."))
+    return redirect("factories:staff", programme_code=programme.code, pk=factory.pk)
