@@ -17,7 +17,8 @@ def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[st
     for field in instance._meta.concrete_fields:
         if fields is not None and field.name not in fields:
             continue
-        if field.name in {"password"}:
+        # Secrets never enter the trail; "last modified" stamps would only add noise to each diff.
+        if field.name == "password" or getattr(field, "auto_now", False):
             continue
         value = getattr(instance, field.attname)
         if isinstance(value, (datetime, date)):

@@ -114,10 +114,11 @@ def _factory_values(facts: ProgrammeFacts, rng: random.Random) -> dict[str, Any]
     since = date(rng.randint(max(facts.started, 2009), 2019), rng.randint(1, 12), rng.randint(1, 28))
     ownership = rng.choice(list(Ownership))
     migrants = round(workers * facts.share_migrant * rng.uniform(0.8, 1.1)) if facts.share_migrant else 0
+    region = rng.choice(facts.regions)
     return {
         "name": " ".join(rng.choice(part) for part in NAME_PARTS),
-        "address": f"{rng.randint(1, 400)} Industrial Road, {rng.choice(facts.regions)}",
-        "region": rng.choice(facts.regions),
+        "address": f"{rng.randint(1, 400)} Industrial Road, {region}",
+        "region": region,
         "sector": weighted(rng, SECTOR_WEIGHTS),
         "factory_type": FactoryType.SUBCONTRACTOR if rng.random() < 0.15 else FactoryType.DIRECT_EXPORTER,
         "ownership": ownership,
