@@ -37,6 +37,8 @@ class Grant:
 class Principal:
     user: User | None
     grants: tuple[Grant, ...] = field(default_factory=tuple)
+    # Filled by betterwork.selectors.navigation_programmes: one query per request at most.
+    programmes_cache: list[Programme] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def anonymous(cls) -> Principal:

@@ -10,11 +10,14 @@ from betterwork.permissions import Principal
 
 
 def navigation_programmes(*, principal: Principal) -> list[Programme]:
-    """The programmes a principal's navigation offers."""
-    if principal.global_everywhere:
-        return list(Programme.objects.all())
-    ids = {g.programme_id for g in principal.grants if g.programme_id}
-    return list(Programme.objects.filter(id__in=ids))
+    """The programmes a principal works in; loaded once per request (navigation and pages share it)."""
+    if principal.programmes_cache is None:
+        if principal.global_everywhere:
+            principal.programmes_cache = list(Programme.objects.all())
+        else:
+            ids = {g.programme_id for g in principal.grants if g.programme_id}
+            principal.programmes_cache = list(Programme.objects.filter(id__in=ids))
+    return principal.programmes_cache
 
 
 def programme_list(*, principal: Principal) -> QuerySet[Programme]:
