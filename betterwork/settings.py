@@ -227,6 +227,11 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_TIMEZONE = "UTC"
+# PDF rendering gets its own queue so long renders never hold up short tasks.
+CELERY_TASK_ROUTES = {"reporting.*": {"queue": "pdf"}}
+CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_TASKS_PER_CHILD", "50"))
+# Periodic jobs are added by the issues that need them (e.g. the report-job sweeper).
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
 CACHES = {
     "default": {

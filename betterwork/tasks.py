@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from celery import Task, shared_task
@@ -19,6 +20,10 @@ class ScopedTask(Task):
     enqueuing transaction commits, and carries the enqueuer's programme ids.
     """
 
+    # The scope travels as an extra keyword the task body never sees; Celery's signature
+    # check on sending would refuse it.
+    typing = False
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         programme_ids = kwargs.pop(SCOPE_KWARG, None)
         if programme_ids is None:
@@ -31,10 +36,15 @@ def scoped_kwargs(kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
     return {**(kwargs or {}), SCOPE_KWARG: sorted(tenancy.require_scope())}
 
 
-def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
-    """Send ``task`` after the current transaction commits, carrying the current scope."""
+def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> str:
+    """Send ``task`` after the current transaction commits, carrying the current scope.
+
+    Returns the task id, fixed now, so the caller can record it before the message exists.
+    """
     task_kwargs = scoped_kwargs(kwargs)
-    transaction.on_commit(lambda: task.apply_async(args=args, kwargs=task_kwargs))
+    task_id = str(uuid.uuid4())
+    transaction.on_commit(lambda: task.apply_async(args=args, kwargs=task_kwargs, task_id=task_id))
+    return task_id
 
 
 @shared_task(base=ScopedTask, name="betterwork.scope_probe")
