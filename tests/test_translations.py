@@ -39,3 +39,18 @@ def test_switching_to_arabic_turns_the_page_right_to_left(kh_manager):
     response = client.post("/i18n/setlang/", {"language": "ar", "next": "/"}, follow=True)
     page = response.content.decode()
     assert '<html lang="ar" dir="rtl">' in page and "برامجك" in page
+
+
+@pytest.mark.django_db
+def test_users_see_their_own_language_until_they_choose_another(kh):
+    from betterwork.models import Role
+    from tests.model_factories import user_with_role
+
+    user = user_with_role(Role.PROGRAMME_MANAGER, kh)
+    user.language = "ar"
+    user.save()
+    client = Client()
+    client.force_login(user)
+    assert 'dir="rtl"' in client.get("/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert 'dir="ltr"' in client.get("/").content.decode()
