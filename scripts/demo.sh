@@ -10,4 +10,7 @@ STARTED+=("TERM:$!")
 echo
 echo "Betterwork is running at http://127.0.0.1:$PORT/  (Ctrl-C stops the web server, the worker and any database it started)"
 echo
-.venv/bin/python manage.py runserver "127.0.0.1:$PORT" --noreload
+.venv/bin/python manage.py runserver "127.0.0.1:$PORT" --noreload &
+STARTED+=("TERM:$!")
+# Waiting in the background lets Ctrl-C (or a TERM from a supervisor) reach our trap at once.
+wait

@@ -9,13 +9,15 @@ cd "$ROOT"
 VAR="$ROOT/var"
 mkdir -p "$VAR"
 STARTED=()
-stop_started() {
-  for entry in "${STARTED[@]:-}"; do
-    [ -n "$entry" ] || continue
+stop_started() {  # last started, first stopped: web and worker before Redis and PostgreSQL
+  local i entry
+  for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
+    entry=${STARTED[$i]}
     kill -"${entry%%:*}" "${entry##*:}" 2>/dev/null || true
   done
 }
 trap stop_started EXIT
+trap 'exit 130' INT TERM
 say() { echo "[setup] $*"; }
 timed() { local start=$SECONDS; "$@"; say "'$*' took $((SECONDS - start))s"; }
 
