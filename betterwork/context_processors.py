@@ -10,12 +10,19 @@ from django.utils.functional import SimpleLazyObject
 from betterwork import permissions, selectors
 
 
+# Up to this many programmes get their own links in the navigation bar.
+NAV_PROGRAMMES_MAX = 3
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     principal = getattr(request, "principal", None)
     if principal is None or not principal.is_authenticated:
         return {"nav_programmes": [], "current_programme": None}
 
     def entries() -> list[dict[str, Any]]:
+        programmes = selectors.navigation_programmes(principal=principal)
+        if len(programmes) > NAV_PROGRAMMES_MAX:
+            return []  # the home page lists them all; the bar stays short
         return [
             {
                 "programme": programme,
@@ -23,7 +30,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 "users": permissions.can_manage_programme_users(principal, programme.pk),
                 "audit": permissions.can_view_audit(principal, programme.pk),
             }
-            for programme in selectors.navigation_programmes(principal=principal)
+            for programme in programmes
         ]
 
     return {
