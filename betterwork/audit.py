@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -63,3 +64,28 @@ def record(
     )
     event.save()
     return event
+
+
+def save_changes(
+    *,
+    actor: User | None,
+    instance: models.Model,
+    changes: dict[str, Any],
+    action: str,
+    programme: Programme | int | None,
+    validate: Callable[[Any], None] | None = None,
+) -> None:
+    """Apply ``changes`` to an instance (locked by the caller), validate, save, and audit the diff.
+
+    Nothing is recorded when the values did not actually change.
+    """
+    before = snapshot(instance)
+    for key, value in changes.items():
+        setattr(instance, key, value)
+    if validate is not None:
+        validate(instance)
+    instance.full_clean()
+    instance.save()
+    old, new = changed(before, snapshot(instance))
+    if new:
+        record(actor=actor, action=action, obj=instance, programme=programme, before=old, after=new)

@@ -9,7 +9,6 @@ from django.utils.functional import SimpleLazyObject
 
 from betterwork import permissions, selectors
 
-
 # Up to this many programmes get their own links in the navigation bar.
 NAV_PROGRAMMES_MAX = 3
 

@@ -212,14 +212,7 @@ def programme_update(*, actor: Principal, programme: Programme, data: dict[str, 
     if Programme.objects.filter(code=fields["code"]).exclude(pk=programme.pk).exists():
         raise ValidationError({"code": _("A programme with this code exists already.")})
     locked = Programme.objects.select_for_update().get(pk=programme.pk)
-    before = audit.snapshot(locked)
-    for key, value in fields.items():
-        setattr(locked, key, value)
-    locked.full_clean()
-    locked.save()
-    old, new = audit.changed(before, audit.snapshot(locked))
-    if new:
-        audit.record(
-            actor=actor.user, action="programme.update", obj=locked, programme=locked, before=old, after=new
-        )
+    audit.save_changes(
+        actor=actor.user, instance=locked, changes=fields, action="programme.update", programme=locked
+    )
     return locked

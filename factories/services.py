@@ -110,23 +110,14 @@ def factory_update(*, actor: Principal, factory: Factory, data: dict[str, Any]) 
     if not permissions.can_edit_factory(actor, factory):
         raise PermissionDenied
     locked = Factory.objects.select_for_update().get(pk=factory.pk)
-    before = audit.snapshot(locked)
-    for key, value in data.items():
-        if key in EDITABLE_FIELDS:
-            setattr(locked, key, value)
-    _validate_advisor(locked.programme, locked.designated_advisor)
-    locked.full_clean()
-    locked.save()
-    old, new = audit.changed(before, audit.snapshot(locked))
-    if new:
-        audit.record(
-            actor=actor.user,
-            action="factory.update",
-            obj=locked,
-            programme=locked.programme_id,
-            before=old,
-            after=new,
-        )
+    audit.save_changes(
+        actor=actor.user,
+        instance=locked,
+        changes={key: value for key, value in data.items() if key in EDITABLE_FIELDS},
+        action="factory.update",
+        programme=locked.programme_id,
+        validate=lambda f: _validate_advisor(f.programme, f.designated_advisor),
+    )
     return locked
 
 
