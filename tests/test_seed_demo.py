@@ -63,3 +63,25 @@ def test_demo_public_ids_follow_the_rule():
         ids = list(Factory.objects.values_list("public_id", "programme__code"))
     assert ids and all(pid.startswith(code) and is_valid_public_id(pid) for pid, code in ids)
     assert len({pid for pid, _ in ids}) == len(ids)
+
+
+def test_the_demo_shows_each_programme_to_the_right_people_only(client):
+    call_command("seed_demo", stdout=io.StringIO())
+    client.force_login(User.objects.get(email="manager.kh@demo.betterwork.org"))
+    assert client.get("/p/KH/factories/").status_code == 200
+    assert client.get("/p/VN/factories/").status_code == 404
+    home = client.get("/").content.decode()
+    assert "Better Factories Cambodia" in home and "Better Work Vietnam" not in home
+
+    client.force_login(User.objects.get(email="global@demo.betterwork.org"))
+    home = client.get("/").content.decode()
+    assert all(facts.name in home for facts in PROGRAMMES)
+
+    client.force_login(User.objects.get(email="factory.jo@demo.betterwork.org"))
+    assert client.get("/p/JO/factories/").status_code == 404
+    assert "مصنعك" in client.get("/").content.decode(), 'Jordan\'s demo users read Arabic: "Your factory"'
+    with tenancy.scope(Programme.objects.values_list("id", flat=True)):
+        own = RoleGrant.objects.get(user__email="factory.jo@demo.betterwork.org").factory
+        neighbour = Factory.objects.filter(programme=own.programme).exclude(pk=own.pk).first()
+    assert client.get(f"/p/JO/factories/{own.pk}/").status_code == 200
+    assert client.get(f"/p/JO/factories/{neighbour.pk}/").status_code == 404
