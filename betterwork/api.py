@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -71,7 +71,7 @@ def me(request: Request) -> Response:
 # Redoc renders its styles from script: this one page allows inline styles, never inline scripts.
 @csp_override(
     {
-        **settings.SECURE_CSP,
+        **cast(dict[str, Any], settings.SECURE_CSP),
         "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
         "worker-src": [CSP.SELF, "blob:"],
     }
