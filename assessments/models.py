@@ -1,4 +1,4 @@
-"""The compliance tool: global clusters and compliance points, and versioned question sets.
+"""The compliance tool (global reference data) and assessments of factories against it (tenant data).
 
 The tool is published reference data shared by every programme (questions are not
 confidential), so its tables carry no programme column: a country version names its
@@ -7,9 +7,13 @@ country by code. Assessments and answers, which are tenant data, refer to it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from betterwork.tenancy import TenantModel
 
 
 def in_language(texts: dict[str, str]) -> str:
@@ -96,3 +100,133 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {in_language(self.text)}"
+
+
+# --- Assessments: tenant data --------------------------------------------------------------
+
+
+class AssessmentStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    FACTORY_REVIEW = "factory_review", _("Factory review")
+    FINAL = "final", _("Final")
+    PUBLISHED = "published", _("Published")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Round(TenantModel):
+    """An optional programme-wide assessment round (e.g. "2026 round 1")."""
+
+    name = models.CharField(_("name"), max_length=120)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(name="round_dates_in_order", condition=Q(ends_on__gte=F("starts_on")))
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Assessment(TenantModel):
+    factory = models.ForeignKey("factories.Factory", on_delete=models.PROTECT, related_name="assessments")
+    tool_version = models.ForeignKey(ToolVersion, on_delete=models.PROTECT, related_name="+")
+    cycle = models.PositiveSmallIntegerField(_("cycle"), help_text=_("Counted per factory: Cycle 1, 2, ..."))
+    round = models.ForeignKey(
+        Round, on_delete=models.SET_NULL, null=True, blank=True, related_name="assessments"
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=AssessmentStatus.choices,
+        default=AssessmentStatus.PLANNED,
+        db_index=True,
+    )
+    # Planning: visits are unannounced, so these are never shown to factory or buyer users.
+    planned_date = models.DateField(_("planned visit date"))
+    due_date = models.DateField(_("report due"), null=True, blank=True)
+    assessors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="AssessmentAssessor", related_name="+", verbose_name=_("assessors")
+    )
+    # Process facts of the visit.
+    visit_started_on = models.DateField(_("visit started"), null=True, blank=True)
+    visit_ended_on = models.DateField(_("visit ended"), null=True, blank=True)
+    person_days = models.DecimalField(_("person-days"), max_digits=4, decimal_places=1, null=True, blank=True)
+    access_restricted = models.BooleanField(_("access was restricted"), default=False)
+    documents_on_time = models.BooleanField(_("documents were provided on time"), default=True)
+    interviews = models.JSONField(_("interviews"), default=dict, blank=True)
+    # Review and dates of the lifecycle.
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    review_comments = models.TextField(_("review comments"), blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    factory_review_until = models.DateField(_("factory may comment until"), null=True, blank=True)
+    final_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every transition: a stale transition is refused, never applied twice.
+    lock_version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-planned_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["factory", "cycle"],
+                condition=~Q(status="cancelled"),
+                name="assessment_one_per_factory_cycle",
+            )
+        ]
+        indexes = [models.Index(fields=["programme", "status"]), models.Index(fields=["factory", "-cycle"])]
+
+    def __str__(self) -> str:
+        return f"{self.factory} · {_('Cycle')} {self.cycle}"
+
+
+class AssessmentAssessor(TenantModel):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="assessor_links")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    lead = models.BooleanField(_("lead assessor"), default=False)
+
+    class Meta(TenantModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["assessment", "user"], name="assessor_once")]
+
+
+class AnswerValue(models.TextChoices):
+    COMPLIANT = "C", _("Compliant")
+    NON_COMPLIANT = "NC", _("Non-compliant")
+    NOT_APPLICABLE = "NA", _("Not applicable")
+
+
+class EvidenceSource(models.TextChoices):
+    DOCUMENTS = "documents", _("Documents")
+    OBSERVATION = "observation", _("Observation")
+    MANAGEMENT = "management_interview", _("Management interview")
+    WORKERS = "worker_interview", _("Worker interview")
+    UNION = "union_interview", _("Union interview")
+
+
+class Answer(TenantModel):
+    """One question answered in one assessment; ``version`` guards against lost updates."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    value = models.CharField(_("answer"), max_length=2, choices=AnswerValue.choices, blank=True)
+    finding = models.TextField(_("finding"), blank=True)
+    evidence = models.JSONField(_("evidence sources"), default=list, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "question"], name="answer_once_per_question"),
+            models.CheckConstraint(name="answer_nc_has_finding", condition=~Q(value="NC") | ~Q(finding="")),
+        ]

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments.models import Cluster, CompliancePoint, Question, ToolStatus, ToolVersion
+from betterwork import tenancy
 from betterwork.models import Programme
 
 FLAGS = ("publicly_reported", "gender_sensitive", "zero_tolerance")
@@ -132,7 +133,11 @@ def tool_load(*, data: dict[str, Any], publish: bool = False) -> tuple[ToolVersi
         version.effective_from = dt.date.fromisoformat(canonical["effective_from"])
         version.content_sha256 = digest
         version.save()
-        version.questions.all().delete()
+        # Only unpublished versions are replaced, and no assessment uses an unpublished tool, so
+        # no answer can refer to these questions (the foreign key would refuse it anyway): the
+        # delete needs to look into no programme's answers.
+        with tenancy.scope(()):
+            version.questions.all().delete()
         Question.objects.bulk_create(
             Question(
                 version=version,

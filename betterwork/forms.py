@@ -46,7 +46,17 @@ class ProgrammeForm(forms.ModelForm):
 
     class Meta:
         model = Programme
-        fields = ["code", "name", "country", "languages", "time_zone", "currency", "started_on", "is_active"]
+        fields = [
+            "code",
+            "name",
+            "country",
+            "languages",
+            "time_zone",
+            "currency",
+            "started_on",
+            "factory_review_days",
+            "is_active",
+        ]
         widgets = {"started_on": forms.DateInput(attrs={"type": "date"})}
 
     def _post_clean(self) -> None:

@@ -27,6 +27,11 @@ class Programme(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="USD")
     started_on = models.DateField(_("started on"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    factory_review_days = models.PositiveSmallIntegerField(
+        _("factory review window (days)"),
+        default=14,
+        help_text=_("How long a factory may comment on or dispute a draft report before it becomes final."),
+    )
     # The last factory number handed out: public ids are never reused.
     last_factory_number = models.PositiveIntegerField(default=0, editable=False)
 

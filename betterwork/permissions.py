@@ -157,3 +157,56 @@ def can_manage_factory_staff(principal: Principal, factory: FactoryObject) -> bo
     if can_manage_programme_users(principal, factory.programme_id):
         return True
     return factory.pk in principal.admin_factory_ids()
+
+
+# --- Assessment rules -----------------------------------------------------------------------
+# Assessment objects are duck-typed (programme_id, factory_id, status, assessor ids) so this
+# module needs no import of the assessments app.
+
+# States in which a factory user sees its assessment (the draft report and after).
+FACTORY_VISIBLE_STATES = frozenset({"factory_review", "final", "published"})
+
+
+class AssessmentObject(Protocol):
+    programme_id: int
+    factory_id: int
+    status: str
+
+
+def can_plan_assessment(principal: Principal, programme_id: int) -> bool:
+    return is_programme_staff(principal, programme_id)
+
+
+def can_view_assessment(principal: Principal, assessment: AssessmentObject) -> bool:
+    if can_list_factories(principal, assessment.programme_id):
+        return True
+    return assessment.factory_id in principal.factory_ids() and assessment.status in FACTORY_VISIBLE_STATES
+
+
+def can_see_visit_plans(principal: Principal, programme_id: int) -> bool:
+    """Visits are unannounced: planned dates and assessors are for programme staff only."""
+    return can_list_factories(principal, programme_id)
+
+
+def is_assessor(principal: Principal, assessor_ids: set[int]) -> bool:
+    return principal.user is not None and principal.user.pk in assessor_ids
+
+
+def can_answer(principal: Principal, assessment: AssessmentObject, assessor_ids: set[int]) -> bool:
+    return is_programme_staff(principal, assessment.programme_id) and is_assessor(principal, assessor_ids)
+
+
+def can_review(principal: Principal, assessment: AssessmentObject, assessor_ids: set[int]) -> bool:
+    """Team leaders and managers review, never their own assessment."""
+    roles = principal.roles_in(assessment.programme_id)
+    return bool(roles & {Role.TEAM_LEADER, Role.PROGRAMME_MANAGER}) and not is_assessor(
+        principal, assessor_ids
+    )
+
+
+def can_finalise_or_cancel(principal: Principal, assessment: AssessmentObject) -> bool:
+    return bool(principal.roles_in(assessment.programme_id) & {Role.TEAM_LEADER, Role.PROGRAMME_MANAGER})
+
+
+def can_publish(principal: Principal, assessment: AssessmentObject) -> bool:
+    return Role.PROGRAMME_MANAGER in principal.roles_in(assessment.programme_id)

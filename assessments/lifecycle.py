@@ -1,0 +1,309 @@
+"""The life of an assessment: planning, transitions and answers. Every write is checked,
+audited, and safe when two people act at once (row locks and version checks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assessments.models import (
+    Answer,
+    AnswerValue,
+    Assessment,
+    AssessmentAssessor,
+    AssessmentStatus,
+    EvidenceSource,
+    Question,
+    Round,
+    ToolStatus,
+    ToolVersion,
+)
+from assessments.signals import assessment_finalised
+from betterwork import audit, permissions
+from betterwork.models import PROGRAMME_STAFF_ROLES, User
+from betterwork.permissions import Principal
+from factories.models import Factory
+
+S = AssessmentStatus
+
+
+class StaleState(ValidationError):
+    """The assessment changed since the acting page was loaded: nothing was applied."""
+
+
+@dataclass
+class AnswerConflict(Exception):
+    """Some answers changed since the editor loaded them; ``current`` holds the saved versions."""
+
+    current: list[dict[str, Any]]
+
+
+def programme_today(programme: Any) -> dt.date:
+    return timezone.now().astimezone(ZoneInfo(programme.time_zone)).date()
+
+
+def tool_for(*, programme_code: str, on: dt.date) -> ToolVersion:
+    """The published tool in force on a date: the country's own, else the global template."""
+    for tool in (programme_code, "global"):
+        version = (
+            ToolVersion.objects.filter(tool=tool, status=ToolStatus.PUBLISHED, effective_from__lte=on)
+            .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
+            .order_by("-effective_from")
+            .first()
+        )
+        if version is not None:
+            return version
+    raise ValidationError(_("No published compliance tool is in force on %(date)s.") % {"date": on})
+
+
+def assessor_ids(assessment: Assessment) -> set[int]:
+    return set(AssessmentAssessor.objects.filter(assessment=assessment).values_list("user_id", flat=True))
+
+
+@transaction.atomic
+def assessment_plan(
+    *,
+    actor: Principal,
+    factory: Factory,
+    planned_date: dt.date,
+    assessors: list[User],
+    due_date: dt.date | None = None,
+    round: Round | None = None,
+) -> Assessment:
+    if not permissions.can_plan_assessment(actor, factory.programme_id):
+        raise PermissionDenied
+    if len({a.pk for a in assessors}) < 2:
+        raise ValidationError(
+            {"assessors": _("Assessments are done in pairs: choose at least two assessors.")}
+        )
+    staff = set(
+        User.objects.filter(
+            pk__in=[a.pk for a in assessors],
+            is_active=True,
+            grants__programme_id=factory.programme_id,
+            grants__role__in=sorted(PROGRAMME_STAFF_ROLES),
+        ).values_list("pk", flat=True)
+    )
+    if staff != {a.pk for a in assessors}:
+        raise ValidationError({"assessors": _("Every assessor must be active staff of this programme.")})
+    if due_date is not None and due_date < planned_date:
+        raise ValidationError({"due_date": _("The report cannot be due before the visit.")})
+    # Lock the factory: two plans at once must not take the same cycle number.
+    Factory.objects.select_for_update().get(pk=factory.pk)
+    last = (
+        Assessment.objects.filter(factory=factory).exclude(status=S.CANCELLED).aggregate(n=Max("cycle"))["n"]
+    )
+    assessment = Assessment(
+        programme_id=factory.programme_id,
+        factory=factory,
+        tool_version=tool_for(programme_code=factory.programme.code, on=planned_date),
+        cycle=(last or 0) + 1,
+        round=round,
+        planned_date=planned_date,
+        due_date=due_date,
+    )
+    assessment.save()
+    for n, user in enumerate(assessors):
+        AssessmentAssessor(
+            programme_id=factory.programme_id, assessment=assessment, user=user, lead=n == 0
+        ).save()
+    audit.record(
+        actor=actor.user,
+        action="assessment.plan",
+        obj=assessment,
+        programme=assessment.programme_id,
+        after={**audit.snapshot(assessment), "assessors": [a.pk for a in assessors]},
+    )
+    return assessment
+
+
+def missing_answers(assessment: Assessment) -> list[Question]:
+    """Questions not yet answered, or non-compliant without a finding: what blocks submission."""
+    answered = {
+        a.question_id
+        for a in Answer.objects.filter(assessment=assessment).exclude(value="")
+        if a.value != AnswerValue.NON_COMPLIANT or a.finding.strip()
+    }
+    return [q for q in Question.objects.filter(version_id=assessment.tool_version_id) if q.pk not in answered]
+
+
+# Which transitions exist, and who may make them.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (S.PLANNED, S.IN_PROGRESS): "assessor",
+    (S.IN_PROGRESS, S.SUBMITTED): "assessor",
+    (S.SUBMITTED, S.IN_REVIEW): "reviewer",
+    (S.IN_REVIEW, S.IN_PROGRESS): "reviewer",
+    (S.IN_REVIEW, S.FACTORY_REVIEW): "reviewer",
+    (S.FACTORY_REVIEW, S.FINAL): "lead",
+    (S.FINAL, S.PUBLISHED): "manager",
+    **{(state, S.CANCELLED): "lead" for state in (S.PLANNED, S.IN_PROGRESS, S.SUBMITTED, S.IN_REVIEW)},
+}
+
+
+def _allowed(actor: Principal, who: str, assessment: Assessment, assessors: set[int]) -> bool:
+    if who == "assessor":
+        return permissions.can_answer(actor, assessment, assessors)
+    if who == "reviewer":
+        return permissions.can_review(actor, assessment, assessors)
+    if who == "lead":
+        return permissions.can_finalise_or_cancel(actor, assessment)
+    return permissions.can_publish(actor, assessment)
+
+
+@transaction.atomic
+def assessment_transition(
+    *,
+    actor: Principal,
+    assessment: Assessment,
+    to: str,
+    expected_version: int,
+    comments: str = "",
+    system: bool = False,
+) -> Assessment:
+    """Move an assessment to the state ``to``; ``expected_version`` is what the actor saw."""
+    locked = Assessment.objects.select_for_update().select_related("programme").get(pk=assessment.pk)
+    if locked.lock_version != expected_version:
+        raise StaleState(_("Someone else changed this assessment meanwhile; reload to see its state."))
+    who = TRANSITIONS.get((locked.status, to))
+    if who is None:
+        raise ValidationError(
+            _("An assessment cannot go from %(from)s to %(to)s.")
+            % {"from": locked.get_status_display(), "to": to}
+        )
+    assessors = assessor_ids(locked)
+    if not system and not _allowed(actor, who, locked, assessors):
+        raise PermissionDenied
+    before = {"status": locked.status}
+    now = timezone.now()
+    today = programme_today(locked.programme)
+    if to == S.SUBMITTED:
+        missing = missing_answers(locked)
+        if missing:
+            raise ValidationError(
+                _("%(count)s questions are not answered yet, or lack a finding: %(keys)s")
+                % {"count": len(missing), "keys": ", ".join(q.key for q in missing[:20])}
+            )
+        locked.submitted_at = now
+    elif to == S.IN_REVIEW:
+        locked.reviewer = actor.user
+    elif to == S.IN_PROGRESS and locked.status == S.IN_REVIEW:
+        if not comments.strip():
+            raise ValidationError({"comments": _("Say what must change before returning the assessment.")})
+        locked.review_comments = comments
+    elif to == S.FACTORY_REVIEW:
+        locked.factory_review_until = today + dt.timedelta(days=locked.programme.factory_review_days)
+    elif to == S.FINAL:
+        if not system and locked.factory_review_until and today <= locked.factory_review_until:
+            raise ValidationError(
+                _("The factory may comment until %(date)s; the report becomes final after that.")
+                % {"date": locked.factory_review_until}
+            )
+        locked.final_at = now
+    elif to == S.PUBLISHED:
+        locked.published_at = now
+    locked.status = to
+    locked.lock_version += 1
+    locked.save()
+    audit.record(
+        actor=actor.user,
+        action=f"assessment.{to}",
+        obj=locked,
+        programme=locked.programme_id,
+        before=before,
+        after={"status": to},
+        reason=comments,
+    )
+    if to == S.FINAL:
+        assessment_finalised.send(sender=Assessment, assessment=locked)
+    return locked
+
+
+def _clean_change(change: dict[str, Any], questions: set[int]) -> dict[str, Any]:
+    question_id = change.get("question")
+    if question_id not in questions:
+        raise ValidationError(
+            {"question": _("Question %(id)s is not part of this assessment's tool.") % {"id": question_id}}
+        )
+    value = change.get("value") or ""
+    if value not in ("", *AnswerValue.values):
+        raise ValidationError({"value": _("Answer C, NC or NA.")})
+    evidence = list(change.get("evidence") or [])
+    if set(evidence) - set(EvidenceSource.values):
+        raise ValidationError({"evidence": _("Unknown evidence source.")})
+    finding = str(change.get("finding") or "")
+    if value == AnswerValue.NON_COMPLIANT and not finding.strip():
+        raise ValidationError({"finding": _("A non-compliance needs its finding.")})
+    return {
+        "question_id": question_id,
+        "value": value,
+        "finding": finding,
+        "evidence": evidence,
+        "version": int(change.get("version") or 0),
+    }
+
+
+@transaction.atomic
+def answers_save(*, actor: Principal, assessment: Assessment, changes: list[dict[str, Any]]) -> list[Answer]:
+    """Save answers at once. Each change says which ``version`` it was made on (0 for a new one);
+    if any answer moved on since, nothing is saved and ``AnswerConflict`` carries the saved ones."""
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if not permissions.can_answer(actor, locked, assessor_ids(locked)):
+        raise PermissionDenied
+    if locked.status != S.IN_PROGRESS:
+        raise ValidationError(_("Answers can be changed only while the assessment is in progress."))
+    questions = set(Question.objects.filter(version_id=locked.tool_version_id).values_list("pk", flat=True))
+    cleaned = [_clean_change(change, questions) for change in changes]
+    existing = {
+        a.question_id: a
+        for a in Answer.objects.select_for_update().filter(
+            assessment=locked, question_id__in=[c["question_id"] for c in cleaned]
+        )
+    }
+    conflicts = [
+        existing.get(c["question_id"])
+        for c in cleaned
+        if (existing[c["question_id"]].version if c["question_id"] in existing else 0) != c["version"]
+    ]
+    if conflicts:
+        raise AnswerConflict(
+            current=[
+                {
+                    "question": a.question_id,
+                    "value": a.value,
+                    "finding": a.finding,
+                    "evidence": a.evidence,
+                    "version": a.version,
+                    "updated_by": str(a.updated_by or ""),
+                }
+                for a in conflicts
+                if a is not None
+            ]
+        )
+    saved = []
+    for c in cleaned:
+        answer = existing.get(c["question_id"]) or Answer(
+            programme_id=locked.programme_id, assessment=locked, question_id=c["question_id"], version=0
+        )
+        before = {"value": answer.value, "finding": answer.finding} if answer.pk else None
+        answer.value, answer.finding, answer.evidence = c["value"], c["finding"], c["evidence"]
+        answer.version += 1
+        answer.updated_by = actor.user
+        answer.save()
+        audit.record(
+            actor=actor.user,
+            action="answer.save",
+            obj=answer,
+            programme=locked.programme_id,
+            before=before,
+            after={"value": answer.value, "finding": answer.finding},
+        )
+        saved.append(answer)
+    return saved

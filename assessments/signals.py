@@ -1,0 +1,9 @@
+"""Signals the assessments app owns, for higher apps (reporting, advisory) to act on.
+
+Sent inside the transaction of the change, so a handler's writes commit or roll back with it.
+"""
+
+from django.dispatch import Signal
+
+# Sent with ``assessment`` when an assessment becomes final (its figures start to count).
+assessment_finalised = Signal()
