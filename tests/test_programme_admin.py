@@ -15,6 +15,7 @@ NEW = {
     "languages": ["ar", "en"],
     "time_zone": "Africa/Cairo",
     "currency": "egp",
+    "factory_review_days": "21",
     "is_active": "on",
 }
 
@@ -24,7 +25,7 @@ def test_global_staff_create_and_edit_programmes(client, kh):
     assert client.get("/programmes/").status_code == 200
     assert client.post("/programmes/new/", NEW).status_code == 302
     egypt = Programme.objects.get(code="EG")
-    assert egypt.currency == "EGP" and egypt.languages == ["ar", "en"]
+    assert egypt.currency == "EGP" and egypt.languages == ["ar", "en"] and egypt.factory_review_days == 21
     with tenancy.scope({egypt.pk}):
         assert AuditEvent.objects.filter(action="programme.create", programme=egypt).exists()
     assert (
