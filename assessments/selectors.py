@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404
 
-from assessments.models import Question, ToolVersion
+from assessments.models import (
+    Answer,
+    Assessment,
+    AssessmentAssessor,
+    Cluster,
+    CompliancePoint,
+    Question,
+    ToolVersion,
+)
 from assessments.services import FLAGS
+from betterwork import permissions
+from betterwork.models import Programme
+from betterwork.permissions import Principal
 
 
 def tool_version(*, tool: str, version: str) -> ToolVersion:
@@ -39,3 +52,83 @@ def tool_export(*, version: ToolVersion) -> dict[str, Any]:
             for q in questions
         ],
     }
+
+
+# --- Assessments -----------------------------------------------------------------------------
+
+
+def assessment_list(*, principal: Principal, programme: Programme) -> QuerySet[Assessment]:
+    """A programme's assessments for its staff; factory users see theirs from the draft report on."""
+    qs = Assessment.objects.filter(programme=programme).select_related("factory", "tool_version")
+    if permissions.can_list_factories(principal, programme.pk):
+        return qs
+    return qs.filter(factory_id__in=principal.factory_ids(), status__in=permissions.FACTORY_VISIBLE_STATES)
+
+
+def access_assessment(
+    *, principal: Principal, assessment_id: int, programme: Programme | None = None
+) -> Assessment:
+    qs = Assessment.objects.select_related("factory", "tool_version", "programme", "reviewer")
+    if programme is not None:
+        qs = qs.filter(programme=programme)
+    assessment = qs.filter(pk=assessment_id).first()
+    if assessment is None or not permissions.can_view_assessment(principal, assessment):
+        raise Http404
+    return assessment
+
+
+def assessors_of(*, assessment: Assessment) -> list[AssessmentAssessor]:
+    return list(
+        AssessmentAssessor.objects.filter(assessment=assessment).select_related("user").order_by("-lead")
+    )
+
+
+@dataclass
+class FormQuestion:
+    question: Question
+    answer: Answer | None
+
+
+@dataclass
+class FormPoint:
+    point: CompliancePoint
+    questions: list[FormQuestion] = field(default_factory=list)
+
+
+@dataclass
+class FormCluster:
+    cluster: Cluster
+    points: list[FormPoint] = field(default_factory=list)
+    answered: int = 0
+    total: int = 0
+
+
+def assessment_form(*, assessment: Assessment) -> list[FormCluster]:
+    """The whole tool of an assessment, grouped by cluster and point, with its answers.
+
+    Three queries whatever the number of questions: questions with their points and
+    clusters, answers, and nothing per question.
+    """
+    questions = (
+        Question.objects.filter(version_id=assessment.tool_version_id)
+        .select_related("point__cluster")
+        .order_by("point__cluster__order", "point__order", "order")
+    )
+    answers = {a.question_id: a for a in Answer.objects.filter(assessment=assessment)}
+    clusters: dict[int, FormCluster] = {}
+    points: dict[int, FormPoint] = {}
+    for question in questions:
+        point = question.point
+        cluster = clusters.setdefault(point.cluster_id, FormCluster(cluster=point.cluster))
+        if point.pk not in points:
+            points[point.pk] = FormPoint(point=point)
+            cluster.points.append(points[point.pk])
+        answer = answers.get(question.pk)
+        points[point.pk].questions.append(FormQuestion(question=question, answer=answer))
+        cluster.total += 1
+        cluster.answered += bool(answer and answer.value)
+    return list(clusters.values())
+
+
+def answers_of(*, assessment: Assessment) -> QuerySet[Answer]:
+    return Answer.objects.filter(assessment=assessment).order_by("question__order")

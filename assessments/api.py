@@ -1,0 +1,226 @@
+"""Assessments over the API: planning, transitions and answers (stale writes answer 409)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assessments import lifecycle, selectors
+from assessments.models import AnswerValue, Assessment, AssessmentStatus, EvidenceSource
+from betterwork import permissions
+from betterwork import selectors as people_selectors
+from betterwork.middleware import principal_of, programme_of
+from factories import selectors as factory_selectors
+
+
+class AssessmentOutput(serializers.ModelSerializer):
+    factory_name = serializers.CharField(source="factory.name", read_only=True)
+    tool = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "factory",
+            "factory_name",
+            "cycle",
+            "status",
+            "tool",
+            "lock_version",
+            "factory_review_until",
+            "final_at",
+            "published_at",
+        ]
+
+    def get_tool(self, assessment: Assessment) -> str:
+        return str(assessment.tool_version)
+
+
+class AssessmentStaffOutput(AssessmentOutput):
+    """What programme staff see besides: the visit plan (never shown to factories or buyers)."""
+
+    assessors = serializers.SerializerMethodField()
+
+    class Meta(AssessmentOutput.Meta):
+        fields = [
+            *AssessmentOutput.Meta.fields,
+            "planned_date",
+            "due_date",
+            "assessors",
+            "visit_started_on",
+            "visit_ended_on",
+            "person_days",
+            "access_restricted",
+            "documents_on_time",
+            "review_comments",
+        ]
+
+    def get_assessors(self, assessment: Assessment) -> list[int]:
+        return sorted(user.pk for user in assessment.assessors.all())
+
+
+def output_for(request: Request, assessment: Assessment) -> dict[str, Any]:
+    staff = permissions.can_see_visit_plans(principal_of(request), assessment.programme_id)
+    return (AssessmentStaffOutput if staff else AssessmentOutput)(assessment).data
+
+
+class PlanInput(serializers.Serializer):
+    factory = serializers.IntegerField()
+    planned_date = serializers.DateField()
+    due_date = serializers.DateField(required=False, allow_null=True)
+    assessors = serializers.ListField(child=serializers.IntegerField(), min_length=2)
+
+
+class AssessmentPagination(CursorPagination):
+    ordering = ("-id",)
+    page_size = 50
+
+
+class AssessmentListCreate(generics.ListAPIView):
+    pagination_class = AssessmentPagination
+    serializer_class = AssessmentOutput
+
+    def get_queryset(self) -> QuerySet[Assessment]:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no scope
+            return QuerySet(model=Assessment).none()
+        qs = selectors.assessment_list(
+            principal=principal_of(self.request), programme=programme_of(self.request)
+        )
+        status_filter = self.request.query_params.get("status")
+        if status_filter:
+            qs = qs.filter(status=status_filter)
+        return qs.prefetch_related("assessors")
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        programme = programme_of(self.request) if not getattr(self, "swagger_fake_view", False) else None
+        if programme and permissions.can_see_visit_plans(principal_of(self.request), programme.pk):
+            return AssessmentStaffOutput
+        return AssessmentOutput
+
+    @extend_schema(request=PlanInput, responses={201: AssessmentStaffOutput})
+    def post(self, request: Request, programme_code: str) -> Response:
+        programme, principal = programme_of(request), principal_of(request)
+        if not permissions.can_plan_assessment(principal, programme.pk):
+            raise exceptions.PermissionDenied
+        data = PlanInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            factory = factory_selectors.access_factory(
+                principal=principal, factory_id=data.validated_data["factory"], programme=programme
+            )
+        except Http404 as error:
+            raise exceptions.ValidationError({"factory": ["No such factory in this programme."]}) from error
+        staff = list(
+            people_selectors.programme_staff(programme=programme).filter(
+                pk__in=data.validated_data["assessors"]
+            )
+        )
+        if len(staff) != len(set(data.validated_data["assessors"])):
+            raise exceptions.ValidationError(
+                {"assessors": ["Every assessor must be active staff of this programme."]}
+            )
+        assessment = lifecycle.assessment_plan(
+            actor=principal,
+            factory=factory,
+            planned_date=data.validated_data["planned_date"],
+            due_date=data.validated_data.get("due_date"),
+            assessors=staff,
+        )
+        return Response(output_for(request, assessment), status=status.HTTP_201_CREATED)
+
+
+class AssessmentDetail(APIView):
+    @extend_schema(responses=AssessmentStaffOutput)
+    def get(self, request: Request, programme_code: str, pk: int) -> Response:
+        assessment = selectors.access_assessment(
+            principal=principal_of(request), assessment_id=pk, programme=programme_of(request)
+        )
+        return Response(output_for(request, assessment))
+
+
+class TransitionInput(serializers.Serializer):
+    to = serializers.ChoiceField(choices=AssessmentStatus.choices)
+    expected_version = serializers.IntegerField(min_value=1)
+    comments = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AssessmentTransition(APIView):
+    @extend_schema(request=TransitionInput, responses={200: AssessmentStaffOutput, 409: None})
+    def post(self, request: Request, programme_code: str, pk: int) -> Response:
+        principal = principal_of(request)
+        assessment = selectors.access_assessment(
+            principal=principal, assessment_id=pk, programme=programme_of(request)
+        )
+        data = TransitionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            moved = lifecycle.assessment_transition(
+                actor=principal,
+                assessment=assessment,
+                to=data.validated_data["to"],
+                expected_version=data.validated_data["expected_version"],
+                comments=data.validated_data["comments"],
+            )
+        except lifecycle.StaleState as error:
+            return Response({"detail": error.messages[0]}, status=status.HTTP_409_CONFLICT)
+        return Response(output_for(request, moved))
+
+
+class AnswerIO(serializers.Serializer):
+    question = serializers.IntegerField(source="question_id")
+    value = serializers.ChoiceField(choices=[("", "—"), *AnswerValue.choices], allow_blank=True)
+    finding = serializers.CharField(required=False, allow_blank=True, default="")
+    evidence = serializers.ListField(
+        child=serializers.ChoiceField(choices=EvidenceSource.choices), required=False
+    )
+    version = serializers.IntegerField(
+        min_value=0, help_text="The version the change was made on; 0 for a new answer."
+    )
+
+
+class AnswersInput(serializers.Serializer):
+    answers = AnswerIO(many=True, allow_empty=False)
+
+
+class AssessmentAnswers(APIView):
+    """Read the answers, or save several at once; a stale one refuses the whole save with 409."""
+
+    @extend_schema(responses=AnswerIO(many=True))
+    def get(self, request: Request, programme_code: str, pk: int) -> Response:
+        principal = principal_of(request)
+        assessment = selectors.access_assessment(
+            principal=principal, assessment_id=pk, programme=programme_of(request)
+        )
+        if not permissions.can_see_visit_plans(principal, assessment.programme_id):
+            raise Http404  # factories read their findings in the report, not the working answers
+        answers = selectors.answers_of(assessment=assessment)
+        return Response(AnswerIO(answers, many=True).data)
+
+    @extend_schema(request=AnswersInput, responses={200: AnswerIO(many=True), 409: None})
+    def post(self, request: Request, programme_code: str, pk: int) -> Response:
+        principal = principal_of(request)
+        assessment = selectors.access_assessment(
+            principal=principal, assessment_id=pk, programme=programme_of(request)
+        )
+        data = AnswersInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            saved = lifecycle.answers_save(
+                actor=principal,
+                assessment=assessment,
+                changes=[{**a, "question": a.pop("question_id")} for a in data.validated_data["answers"]],
+            )
+        except lifecycle.AnswerConflict as conflict:
+            return Response(
+                {"detail": "Someone saved these answers meanwhile.", "conflicts": conflict.current},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(AnswerIO(saved, many=True).data)
