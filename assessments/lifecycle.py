@@ -148,7 +148,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 
-def _allowed(actor: Principal, who: str, assessment: Assessment, assessors: set[int]) -> bool:
+def allowed(actor: Principal, who: str, assessment: Assessment, assessors: set[int]) -> bool:
     if who == "assessor":
         return permissions.can_answer(actor, assessment, assessors)
     if who == "reviewer":
@@ -179,7 +179,7 @@ def assessment_transition(
             % {"from": locked.get_status_display(), "to": to}
         )
     assessors = assessor_ids(locked)
-    if not system and not _allowed(actor, who, locked, assessors):
+    if not system and not allowed(actor, who, locked, assessors):
         raise PermissionDenied
     before = {"status": locked.status}
     now = timezone.now()

@@ -99,7 +99,15 @@ class Question(models.Model):
         indexes = [models.Index(fields=["global_key"])]
 
     def __str__(self) -> str:
-        return f"{self.key}: {in_language(self.text)}"
+        return f"{self.key}: {self.display_text}"
+
+    @property
+    def display_text(self) -> str:
+        return in_language(self.text)
+
+    @property
+    def guidance_text(self) -> str:
+        return in_language(self.guidance) if self.guidance else ""
 
 
 # --- Assessments: tenant data --------------------------------------------------------------

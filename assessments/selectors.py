@@ -132,3 +132,18 @@ def assessment_form(*, assessment: Assessment) -> list[FormCluster]:
 
 def answers_of(*, assessment: Assessment) -> QuerySet[Answer]:
     return Answer.objects.filter(assessment=assessment).order_by("question__order")
+
+
+def question_of(*, assessment: Assessment, question_id: int) -> Question:
+    question = (
+        Question.objects.filter(pk=question_id, version_id=assessment.tool_version_id)
+        .select_related("point__cluster")
+        .first()
+    )
+    if question is None:
+        raise Http404
+    return question
+
+
+def answer_of(*, assessment: Assessment, question: Question) -> Answer | None:
+    return Answer.objects.filter(assessment=assessment, question=question).first()

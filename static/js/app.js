@@ -6,3 +6,22 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   document.querySelectorAll(".js-hide-when-scripted").forEach(function (el) { el.hidden = true; });
 });
+
+// Autosaved answers: mark a question dirty on input, clean once the server answered, and warn
+// before leaving the page while anything typed is not saved yet.
+document.addEventListener("input", function (event) {
+  var form = event.target.closest && event.target.closest("form.js-autosave");
+  if (form) { form.classList.add("is-dirty"); }
+});
+document.addEventListener("htmx:afterSwap", function (event) {
+  var swapped = event.detail.elt;
+  if (swapped && swapped.querySelectorAll) {
+    swapped.querySelectorAll(".js-hide-when-scripted").forEach(function (el) { el.hidden = true; });
+  }
+});
+window.addEventListener("beforeunload", function (event) {
+  if (document.querySelector("form.js-autosave.is-dirty, form.js-autosave.htmx-request")) {
+    event.preventDefault();
+    event.returnValue = "";
+  }
+});

@@ -1,0 +1,66 @@
+"""Forms of the assessment pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from assessments.models import AnswerValue, EvidenceSource
+
+
+class PlanForm(forms.Form):
+    factory: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Factory"), queryset=None)
+    planned_date = forms.DateField(
+        label=_("Planned visit date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    due_date = forms.DateField(
+        label=_("Report due"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    assessors: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        label=_("Assessors"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("At least two; the first chosen leads."),
+    )
+
+    def __init__(self, *args: Any, factories: Any, staff: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["factory"].queryset = factories  # type: ignore[attr-defined]
+        self.fields["assessors"].queryset = staff  # type: ignore[attr-defined]
+
+    def clean_assessors(self) -> Any:
+        assessors = self.cleaned_data["assessors"]
+        if len(assessors) < 2:
+            raise forms.ValidationError(_("Assessments are done in pairs: choose at least two assessors."))
+        return assessors
+
+
+class AnswerForm(forms.Form):
+    """One question's answer, saved on its own (autosave) or with the page's button."""
+
+    question = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    value = forms.ChoiceField(
+        label=_("Answer"), choices=AnswerValue.choices, required=False, widget=forms.RadioSelect
+    )
+    finding = forms.CharField(label=_("Finding"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    evidence = forms.MultipleChoiceField(
+        label=_("Evidence"),
+        choices=EvidenceSource.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("value") == AnswerValue.NON_COMPLIANT and not (data.get("finding") or "").strip():
+            self.add_error("finding", _("A non-compliance needs its finding."))
+        return data
+
+
+class TransitionForm(forms.Form):
+    to = forms.CharField(widget=forms.HiddenInput)
+    expected_version = forms.IntegerField(widget=forms.HiddenInput)
+    comments = forms.CharField(label=_("Comments"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from assessments import views
+
+app_name = "assessments"
+
+urlpatterns = [
+    path("", views.assessment_list, name="list"),
+    path("plan/", views.assessment_plan, name="plan"),
+    path("<int:pk>/", views.assessment_detail, name="detail"),
+    path("<int:pk>/transition/", views.assessment_transition, name="transition"),
+    path("<int:pk>/clusters/<str:cluster_code>/", views.assessment_cluster, name="cluster"),
+    path("<int:pk>/answers/<int:question_id>/", views.answer_save, name="answer"),
+]

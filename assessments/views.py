@@ -1,0 +1,267 @@
+"""Assessment pages: the list, planning, the overview with its transitions, and the advisor's
+form, one cluster a page, where every question saves itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from assessments import lifecycle, selectors
+from assessments.forms import AnswerForm, PlanForm, TransitionForm
+from assessments.models import Answer, Assessment, AssessmentStatus, Question
+from betterwork import permissions
+from betterwork import selectors as people_selectors
+from betterwork.middleware import principal_of, programme_of
+from factories import selectors as factory_selectors
+
+# Buttons offered on the overview, in the order a user meets them.
+TRANSITION_LABELS: dict[str, Any] = {
+    AssessmentStatus.IN_PROGRESS: _("Start the assessment"),
+    AssessmentStatus.SUBMITTED: _("Submit for review"),
+    AssessmentStatus.IN_REVIEW: _("Start the review"),
+    AssessmentStatus.FACTORY_REVIEW: _("Approve: share the draft with the factory"),
+    AssessmentStatus.FINAL: _("Make final"),
+    AssessmentStatus.PUBLISHED: _("Publish"),
+    AssessmentStatus.CANCELLED: _("Cancel the assessment"),
+}
+
+
+def _assessment(request: HttpRequest, pk: int) -> Assessment:
+    return selectors.access_assessment(
+        principal=principal_of(request), assessment_id=pk, programme=programme_of(request)
+    )
+
+
+@login_required
+def assessment_list(request: HttpRequest, programme_code: str) -> HttpResponse:
+    programme, principal = programme_of(request), principal_of(request)
+    if not permissions.can_see_visit_plans(principal, programme.pk):
+        raise Http404
+    assessments = selectors.assessment_list(principal=principal, programme=programme).prefetch_related(
+        "assessors"
+    )
+    status = request.GET.get("status", "")
+    if status in AssessmentStatus.values:
+        assessments = assessments.filter(status=status)
+    page = Paginator(assessments, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "assessments/list.html",
+        {
+            "programme": programme,
+            "page": page,
+            "status": status,
+            "statuses": AssessmentStatus.choices,
+            "query": f"status={status}" if status else "",
+            "can_plan": permissions.can_plan_assessment(principal, programme.pk),
+        },
+    )
+
+
+@login_required
+def assessment_plan(request: HttpRequest, programme_code: str) -> HttpResponse:
+    programme, principal = programme_of(request), principal_of(request)
+    if not permissions.can_plan_assessment(principal, programme.pk):
+        raise Http404
+    form = PlanForm(
+        request.POST or None,
+        initial={"factory": request.GET.get("factory")},
+        factories=factory_selectors.factory_list(principal=principal, programme=programme).order_by("name"),
+        staff=people_selectors.programme_staff(programme=programme),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment = lifecycle.assessment_plan(
+                actor=principal,
+                factory=form.cleaned_data["factory"],
+                planned_date=form.cleaned_data["planned_date"],
+                due_date=form.cleaned_data["due_date"],
+                assessors=list(form.cleaned_data["assessors"]),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Assessment planned: %(name)s.") % {"name": assessment})
+            return redirect("assessments:detail", programme_code=programme.code, pk=assessment.pk)
+    return render(request, "assessments/plan.html", {"programme": programme, "form": form})
+
+
+@login_required
+def assessment_detail(request: HttpRequest, programme_code: str, pk: int) -> HttpResponse:
+    principal = principal_of(request)
+    assessment = _assessment(request, pk)
+    staff_view = permissions.can_see_visit_plans(principal, assessment.programme_id)
+    if not staff_view:
+        raise Http404  # factories read their draft report (reports issue), not the working file
+    assessors = selectors.assessors_of(assessment=assessment)
+    assessor_ids = {a.user_id for a in assessors}
+    transitions = [
+        {
+            "to": to,
+            "label": TRANSITION_LABELS[to],
+            "form": TransitionForm(initial={"to": to, "expected_version": assessment.lock_version}),
+        }
+        for (state, to), who in lifecycle.TRANSITIONS.items()
+        if state == assessment.status and lifecycle.allowed(principal, who, assessment, assessor_ids)
+    ]
+    return render(
+        request,
+        "assessments/detail.html",
+        {
+            "programme": assessment.programme,
+            "assessment": assessment,
+            "assessors": assessors,
+            "clusters": selectors.assessment_form(assessment=assessment),
+            "transitions": transitions,
+            "can_answer": permissions.can_answer(principal, assessment, assessor_ids)
+            and assessment.status == AssessmentStatus.IN_PROGRESS,
+            "missing": lifecycle.missing_answers(assessment)[:20]
+            if assessment.status == AssessmentStatus.IN_PROGRESS
+            else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def assessment_transition(request: HttpRequest, programme_code: str, pk: int) -> HttpResponse:
+    assessment = _assessment(request, pk)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        try:
+            lifecycle.assessment_transition(
+                actor=principal_of(request),
+                assessment=assessment,
+                to=form.cleaned_data["to"],
+                expected_version=form.cleaned_data["expected_version"],
+                comments=form.cleaned_data["comments"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        except PermissionDenied as error:
+            raise Http404 from error
+        else:
+            messages.success(
+                request,
+                _("Done: the assessment is now %(status)s.")
+                % {"status": AssessmentStatus(form.cleaned_data["to"]).label},
+            )
+    return redirect("assessments:detail", programme_code=assessment.programme.code, pk=assessment.pk)
+
+
+def _answer_context(
+    assessment: Assessment, question: Question, answer: Answer | None, **extra: Any
+) -> dict[str, Any]:
+    form = extra.pop("form", None) or AnswerForm(
+        prefix=f"q{question.pk}",
+        initial={
+            "question": question.pk,
+            "version": answer.version if answer else 0,
+            "value": answer.value if answer else "",
+            "finding": answer.finding if answer else "",
+            "evidence": answer.evidence if answer else [],
+        },
+    )
+    return {
+        "assessment": assessment,
+        "question": question,
+        "answer": answer,
+        "form": form,
+        "editable": True,
+        **extra,
+    }
+
+
+@login_required
+def assessment_cluster(request: HttpRequest, programme_code: str, pk: int, cluster_code: str) -> HttpResponse:
+    principal = principal_of(request)
+    assessment = _assessment(request, pk)
+    if not permissions.can_see_visit_plans(principal, assessment.programme_id):
+        raise Http404
+    clusters = selectors.assessment_form(assessment=assessment)
+    current = next((c for c in clusters if c.cluster.code == cluster_code), None)
+    if current is None:
+        raise Http404
+    editable = assessment.status == AssessmentStatus.IN_PROGRESS and permissions.can_answer(
+        principal, assessment, {a.user_id for a in selectors.assessors_of(assessment=assessment)}
+    )
+    rows = [
+        {
+            "point": p.point,
+            "questions": [_answer_context(assessment, q.question, q.answer) for q in p.questions],
+        }
+        for p in current.points
+    ]
+    index = clusters.index(current)
+    return render(
+        request,
+        "assessments/cluster.html",
+        {
+            "programme": assessment.programme,
+            "assessment": assessment,
+            "clusters": clusters,
+            "current": current,
+            "rows": rows,
+            "editable": editable,
+            "previous": clusters[index - 1] if index > 0 else None,
+            "next": clusters[index + 1] if index + 1 < len(clusters) else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def answer_save(request: HttpRequest, programme_code: str, pk: int, question_id: int) -> HttpResponse:
+    """Save one answer. HTMX gets back only the new version and the saved state (what the user
+    is typing is never replaced), or the whole question when a colleague saved it meanwhile;
+    a plain form post goes back to the cluster page."""
+    assessment = _assessment(request, pk)
+    question = selectors.question_of(assessment=assessment, question_id=question_id)
+    form = AnswerForm(request.POST, prefix=f"q{question.pk}")
+    htmx = request.headers.get("HX-Request") == "true"
+    if form.is_valid():
+        change = {**form.cleaned_data, "question": question.pk}
+        try:
+            [answer] = lifecycle.answers_save(
+                actor=principal_of(request), assessment=assessment, changes=[change]
+            )
+        except lifecycle.AnswerConflict:
+            theirs = selectors.answer_of(assessment=assessment, question=question)
+            context = _answer_context(
+                assessment, question, theirs, conflict=True, mine=form.cleaned_data, oob_form=True
+            )
+            return render(request, "assessments/_answer.html", context, status=409)
+        except ValidationError as error:
+            form.add_error(None, error)
+        except PermissionDenied as error:
+            raise Http404 from error
+        else:
+            if htmx:
+                return render(
+                    request,
+                    "assessments/_answer_saved.html",
+                    _answer_context(assessment, question, answer, saved=True),
+                )
+            messages.success(request, _("Answer saved."))
+            cluster_url = reverse(
+                "assessments:cluster",
+                kwargs={
+                    "programme_code": assessment.programme.code,
+                    "pk": assessment.pk,
+                    "cluster_code": question.point.cluster.code,
+                },
+            )
+            return redirect(f"{cluster_url}#question-{question.pk}")
+    current = selectors.answer_of(assessment=assessment, question=question)
+    context = _answer_context(assessment, question, current, form=form)
+    template = "assessments/_answer_saved.html" if htmx else "assessments/answer_page.html"
+    return render(request, template, context, status=422)
