@@ -1,8 +1,16 @@
 from __future__ import annotations
 
-import pytest
+import datetime as dt
+from pathlib import Path
 
+import pytest
+import yaml
+from django.db import transaction
+
+from assessments import lifecycle, services
+from betterwork import tenancy
 from betterwork.models import Programme, Role
+from betterwork.permissions import Principal
 from tests.model_factories import FactoryFactory, ProgrammeFactory, user_with_role
 
 
@@ -41,3 +49,73 @@ def vn_manager(vn):
 @pytest.fixture
 def kh_advisor(kh):
     return user_with_role(Role.ADVISOR, kh)
+
+
+# --- Assessments: a small published tool, a programme team, a planned assessment ----------
+
+TOOL_DIR = Path(__file__).resolve().parents[1] / "assessments" / "tool"
+
+
+@pytest.fixture
+def tool(db):
+    services.points_load(data=yaml.safe_load((TOOL_DIR / "points.yaml").read_text()))
+    version, _ = services.tool_load(
+        data={
+            "tool": "global",
+            "version": "2026.1",
+            "effective_from": dt.date(2020, 1, 1),
+            "questions": [
+                {
+                    "key": "CL-01",
+                    "point": "CL.CHILD_LABOURERS",
+                    "noncompliant_answer": "yes",
+                    "flags": ["zero_tolerance"],
+                    "text": {"en": "Are any workers under age?"},
+                },
+                {
+                    "key": "OSH-01",
+                    "point": "OSH.EMERGENCY",
+                    "noncompliant_answer": "yes",
+                    "flags": ["publicly_reported"],
+                    "text": {"en": "Are exits locked in working hours?"},
+                },
+                {
+                    "key": "WT-01",
+                    "point": "WT.OVERTIME",
+                    "noncompliant_answer": "no",
+                    "flags": [],
+                    "text": {"en": "Is overtime voluntary?"},
+                },
+            ],
+        },
+        publish=True,
+    )
+    return version
+
+
+@pytest.fixture
+def team(kh):
+    return {
+        "lead": user_with_role(Role.ADVISOR, kh),
+        "second": user_with_role(Role.ADVISOR, kh),
+        "leader": user_with_role(Role.TEAM_LEADER, kh),
+        "manager": user_with_role(Role.PROGRAMME_MANAGER, kh),
+    }
+
+
+def act(user, programme, fn, **kwargs):
+    """Run a service as this user, inside the programme's scope and a transaction, like a request."""
+    with tenancy.scope({programme.pk}), transaction.atomic():
+        return fn(actor=Principal.for_user(user), **kwargs)
+
+
+@pytest.fixture
+def planned(kh, kh_factory, tool, team):
+    return act(
+        team["leader"],
+        kh,
+        lifecycle.assessment_plan,
+        factory=kh_factory,
+        planned_date=dt.date(2026, 3, 2),
+        assessors=[team["lead"], team["second"]],
+    )

@@ -15,7 +15,7 @@ from assessments.models import AssessmentStatus as S
 from assessments.signals import assessment_finalised
 from betterwork import tenancy
 from betterwork.models import AuditEvent, Role
-from tests.assessments.conftest import act
+from tests.conftest import act
 from tests.model_factories import user_with_role
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from assessments import services
 from assessments.models import Answer, Assessment
 from betterwork import tenancy
 from betterwork.models import Role
-from tests.assessments.conftest import TOOL_DIR
 from tests.assessments.test_lifecycle import move
+from tests.conftest import TOOL_DIR
 from tests.model_factories import user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -154,7 +154,7 @@ def test_opening_the_form_costs_the_same_queries_at_any_size(
     client, kh, kh_factory, tool, team, count, django_assert_max_num_queries
 ):
     from assessments import lifecycle
-    from tests.assessments.conftest import act
+    from tests.conftest import act
 
     _big_tool(count)
     assessment = act(
