@@ -149,3 +149,18 @@ def test_commands_load_and_export(points, tmp_path):
         call_command("load_tool", str(broken), stdout=io.StringIO())
     with pytest.raises(CommandError, match="No version 3 of the global tool"):
         call_command("export_tool", "global", "3", stdout=io.StringIO())
+
+
+def test_the_shipped_global_tool_covers_every_point_in_two_languages(points):
+    out = io.StringIO()
+    call_command("load_tool", "--publish", stdout=out)
+    version = ToolVersion.objects.get(tool="global", version="2026.1")
+    questions = list(version.questions.select_related("point"))
+    assert len(questions) >= 150
+    assert {q.point.code for q in questions} == set(CompliancePoint.objects.values_list("code", flat=True))
+    assert all(q.text.get("en") and q.text.get("ar") and q.guidance.get("en") for q in questions)
+    assert 21 <= sum(q.publicly_reported for q in questions) <= 35
+    assert all(q.point.cluster.code in {"CL", "FL", "FA", "DI"} for q in questions if q.zero_tolerance)
+    again = io.StringIO()
+    call_command("load_tool", stdout=again)
+    assert "global 2026.1 unchanged" in again.getvalue()
