@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from assessments import lifecycle, selectors
+from assessments import figures, lifecycle, selectors
 from assessments.forms import AnswerForm, PlanForm, TransitionForm
 from assessments.models import Answer, Assessment, AssessmentStatus, Question
 from betterwork import permissions
@@ -121,6 +121,7 @@ def assessment_detail(request: HttpRequest, programme_code: str, pk: int) -> Htt
             "assessment": assessment,
             "assessors": assessors,
             "clusters": selectors.assessment_form(assessment=assessment),
+            "figures": figures.assessment_figures(assessment=assessment),
             "transitions": transitions,
             "can_answer": permissions.can_answer(principal, assessment, assessor_ids)
             and assessment.status == AssessmentStatus.IN_PROGRESS,

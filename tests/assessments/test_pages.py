@@ -171,3 +171,14 @@ def test_opening_the_form_costs_the_same_queries_at_any_size(
     with django_assert_max_num_queries(13):
         response = client.get(f"/p/KH/assessments/{assessment.pk}/clusters/CL/")
     assert response.status_code == 200
+
+
+def test_overview_shows_non_compliance_and_what_changed(client, kh, team, planned):
+    move(team["lead"], kh, planned, "in_progress")
+    with tenancy.scope({kh.pk}):
+        question = planned.tool_version.questions.get(key="OSH-01").pk
+    client.force_login(team["lead"])
+    save(client, planned, question, value="NC", finding="Exit 2 chained during the night shift.")
+    page = client.get(url(planned)).content.decode()
+    assert "Exit 2 chained during the night shift." in page and "1 of 1 compliance points assessed" in page
+    assert "No earlier final assessment to compare with." in page and ">New<" in page
