@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from assessments.models import AnswerValue, EvidenceSource
+from assessments.cases import NEXT_STATUS
+from assessments.models import AnswerValue, CaseStatus, EvidenceSource
 
 
 class PlanForm(forms.Form):
@@ -64,3 +65,19 @@ class TransitionForm(forms.Form):
     to = forms.CharField(widget=forms.HiddenInput)
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
     comments = forms.CharField(label=_("Comments"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CaseNoteForm(forms.Form):
+    text = forms.CharField(label=_("Investigation note"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CaseStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"))
+    remediation = forms.CharField(
+        label=_("Remediation steps"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, case: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [(s, CaseStatus(s).label) for s in sorted(NEXT_STATUS[case.status])]  # type: ignore[attr-defined]
+        self.initial.setdefault("remediation", case.remediation)

@@ -14,6 +14,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessments.cases import open_cases_for
 from assessments.models import (
     Answer,
     AnswerValue,
@@ -306,4 +307,5 @@ def answers_save(*, actor: Principal, assessment: Assessment, changes: list[dict
             after={"value": answer.value, "finding": answer.finding},
         )
         saved.append(answer)
+    open_cases_for(assessment=locked, answers=saved, actor=actor)
     return saved

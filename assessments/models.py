@@ -238,3 +238,49 @@ class Answer(TenantModel):
             models.UniqueConstraint(fields=["assessment", "question"], name="answer_once_per_question"),
             models.CheckConstraint(name="answer_nc_has_finding", condition=~Q(value="NC") | ~Q(finding="")),
         ]
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("Open: being investigated")
+    CONFIRMED = "confirmed", _("Confirmed: being remediated")
+    NOT_CONFIRMED = "not_confirmed", _("Not confirmed")
+    CLOSED = "closed", _("Closed: remediated")
+
+
+class Case(TenantModel):
+    """A zero-tolerance finding (child labour, forced labour, ...): escalated at once,
+    investigated, confirmed or not, remediated and closed, every step on record."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="cases")
+    factory = models.ForeignKey("factories.Factory", on_delete=models.PROTECT, related_name="cases")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    finding = models.TextField(_("finding"))
+    remediation = models.TextField(_("remediation steps"), blank=True)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "question"],
+                condition=~Q(status="closed") & ~Q(status="not_confirmed"),
+                name="case_one_open_per_question",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.factory.name}: {self.question.key}"
+
+
+class CaseNote(TenantModel):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField(_("note"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["created_at"]

@@ -12,6 +12,8 @@ from assessments.models import (
     Answer,
     Assessment,
     AssessmentAssessor,
+    Case,
+    CaseNote,
     Cluster,
     CompliancePoint,
     Question,
@@ -147,3 +149,20 @@ def question_of(*, assessment: Assessment, question_id: int) -> Question:
 
 def answer_of(*, assessment: Assessment, question: Question) -> Answer | None:
     return Answer.objects.filter(assessment=assessment, question=question).first()
+
+
+def case_list(*, principal: Principal, programme: Programme) -> QuerySet[Case]:
+    if not permissions.can_handle_cases(principal, programme.pk):
+        return Case.objects.none()
+    return Case.objects.filter(programme=programme).select_related("factory", "question", "assessment")
+
+
+def access_case(*, principal: Principal, case_id: int, programme: Programme) -> Case:
+    case = case_list(principal=principal, programme=programme).filter(pk=case_id).first()
+    if case is None:
+        raise Http404
+    return case
+
+
+def case_notes(*, case: Case) -> QuerySet[CaseNote]:
+    return CaseNote.objects.filter(case=case).select_related("author")

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from assessments import figures, lifecycle, selectors
-from assessments.forms import AnswerForm, PlanForm, TransitionForm
+from assessments import cases, figures, lifecycle, selectors
+from assessments.forms import AnswerForm, CaseNoteForm, CaseStatusForm, PlanForm, TransitionForm
 from assessments.models import Answer, Assessment, AssessmentStatus, Question
 from betterwork import permissions
 from betterwork import selectors as people_selectors
@@ -63,6 +63,7 @@ def assessment_list(request: HttpRequest, programme_code: str) -> HttpResponse:
             "statuses": AssessmentStatus.choices,
             "query": f"status={status}" if status else "",
             "can_plan": permissions.can_plan_assessment(principal, programme.pk),
+            "can_handle_cases": permissions.can_handle_cases(principal, programme.pk),
         },
     )
 
@@ -266,3 +267,48 @@ def answer_save(request: HttpRequest, programme_code: str, pk: int, question_id:
     context = _answer_context(assessment, question, current, form=form)
     template = "assessments/_answer_saved.html" if htmx else "assessments/answer_page.html"
     return render(request, template, context, status=422)
+
+
+@login_required
+def case_list(request: HttpRequest, programme_code: str) -> HttpResponse:
+    programme, principal = programme_of(request), principal_of(request)
+    if not permissions.can_handle_cases(principal, programme.pk):
+        raise Http404
+    cases = selectors.case_list(principal=principal, programme=programme)
+    return render(request, "assessments/case_list.html", {"programme": programme, "cases": cases})
+
+
+@login_required
+def case_detail(request: HttpRequest, programme_code: str, pk: int) -> HttpResponse:
+    programme, principal = programme_of(request), principal_of(request)
+    case = selectors.access_case(principal=principal, case_id=pk, programme=programme)
+    note_form = CaseNoteForm(request.POST if request.POST.get("action") == "note" else None)
+    status_form = CaseStatusForm(request.POST if request.POST.get("action") == "status" else None, case=case)
+    form = note_form if request.POST.get("action") == "note" else status_form
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form is note_form:
+                cases.case_note_add(actor=principal, case=case, text=form.cleaned_data["text"])
+            else:
+                cases.case_set_status(
+                    actor=principal,
+                    case=case,
+                    status=form.cleaned_data["status"],
+                    remediation=form.cleaned_data["remediation"],
+                )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Case updated."))
+            return redirect("assessments:case", programme_code=programme.code, pk=case.pk)
+    return render(
+        request,
+        "assessments/case_detail.html",
+        {
+            "programme": programme,
+            "case": case,
+            "notes": selectors.case_notes(case=case),
+            "note_form": note_form,
+            "status_form": status_form,
+        },
+    )

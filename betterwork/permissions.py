@@ -210,3 +210,8 @@ def can_finalise_or_cancel(principal: Principal, assessment: AssessmentObject) -
 
 def can_publish(principal: Principal, assessment: AssessmentObject) -> bool:
     return Role.PROGRAMME_MANAGER in principal.roles_in(assessment.programme_id)
+
+
+def can_handle_cases(principal: Principal, programme_id: int) -> bool:
+    """Zero-tolerance cases are handled by the programme's managers and team leaders."""
+    return bool(principal.roles_in(programme_id) & {Role.TEAM_LEADER, Role.PROGRAMME_MANAGER})

@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from betterwork.models import PROGRAMME_STAFF_ROLES, AuditEvent, Programme, Role, RoleGrant, User
+from betterwork.models import (
+    PROGRAMME_STAFF_ROLES,
+    AuditEvent,
+    Notification,
+    Programme,
+    Role,
+    RoleGrant,
+    User,
+)
 from betterwork.permissions import Principal
 
 
@@ -105,3 +113,8 @@ def access_programme(*, programme_id: int) -> Programme:
 
 def user_grants(*, user: User) -> QuerySet[RoleGrant]:
     return RoleGrant.objects.filter(user=user).select_related("programme")
+
+
+def inbox(*, user: User | None) -> QuerySet[Notification]:
+    """The user's notifications in the programmes of the request's scope."""
+    return Notification.objects.filter(recipient=user)

@@ -12,13 +12,13 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from betterwork import audit, permissions, tenancy
-from betterwork.models import Programme, Role, RoleGrant, User
+from betterwork.models import Notification, Programme, Role, RoleGrant, User
 from betterwork.permissions import Principal
 
 PLATFORM_LANGUAGES = ("en", "km", "vi", "bn", "ar", "am", "id", "fr", "es", "ht")
@@ -216,3 +216,9 @@ def programme_update(*, actor: Principal, programme: Programme, data: dict[str, 
         actor=actor.user, instance=locked, changes=fields, action="programme.update", programme=locked
     )
     return locked
+
+
+@transaction.atomic
+def inbox_mark_read(*, user: User | None) -> int:
+    """Mark every unread notification of this user (in the request's scope) as read."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())

@@ -178,6 +178,8 @@ MAILERS = {
         ),
     }
 }
+# Where people reach the platform: links in e-mails sent outside a request start with it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Betterwork <no-reply@localhost>")
 
 # Sessions and cookies.

@@ -1,10 +1,12 @@
 from django.urls import include, path
 
-from betterwork import health
+from betterwork import health, views
 
 urlpatterns = [
     path("", include("reporting.urls")),
     path("healthz", health.healthz, name="healthz"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/read/", views.inbox_mark_read, name="inbox_read"),
     path("accounts/", include("betterwork.auth_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("p/<str:programme_code>/factories/", include("factories.urls")),
