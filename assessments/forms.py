@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from assessments.cases import NEXT_STATUS
-from assessments.models import AnswerValue, CaseStatus, EvidenceSource
+from assessments.models import AnswerValue, CaseStatus, CommentKind, CommentOutcome, EvidenceSource
 
 
 class PlanForm(forms.Form):
@@ -81,3 +81,16 @@ class CaseStatusForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [(s, CaseStatus(s).label) for s in sorted(NEXT_STATUS[case.status])]  # type: ignore[attr-defined]
         self.initial.setdefault("remediation", case.remediation)
+
+
+class FindingCommentForm(forms.Form):
+    question = forms.IntegerField(widget=forms.HiddenInput)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=CommentKind.choices, initial=CommentKind.COMMENT, widget=forms.RadioSelect
+    )
+    text = forms.CharField(label=_("Your comment"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CommentResponseForm(forms.Form):
+    response = forms.CharField(label=_("Response"), widget=forms.Textarea(attrs={"rows": 2}))
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=CommentOutcome.choices)

@@ -284,3 +284,38 @@ class CaseNote(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["created_at"]
+
+
+class CommentKind(models.TextChoices):
+    COMMENT = "comment", _("Comment")
+    DISPUTE = "dispute", _("Dispute")
+
+
+class CommentOutcome(models.TextChoices):
+    UPHELD = "upheld", _("Finding upheld")
+    REVISED = "revised", _("Finding revised")
+    NOTED = "noted", _("Comment noted")
+
+
+class FindingComment(TenantModel):
+    """A factory's comment on, or dispute of, one finding of its draft report, and the answer."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="finding_comments")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=CommentKind.choices, default=CommentKind.COMMENT
+    )
+    text = models.TextField(_("comment"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    response = models.TextField(_("response"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=CommentOutcome.choices, blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["created_at"]

@@ -16,6 +16,7 @@ from assessments.models import (
     CaseNote,
     Cluster,
     CompliancePoint,
+    FindingComment,
     Question,
     ToolVersion,
 )
@@ -166,3 +167,13 @@ def access_case(*, principal: Principal, case_id: int, programme: Programme) -> 
 
 def case_notes(*, case: Case) -> QuerySet[CaseNote]:
     return CaseNote.objects.filter(case=case).select_related("author")
+
+
+def finding_comments(*, assessment: Assessment) -> QuerySet[FindingComment]:
+    return FindingComment.objects.filter(assessment=assessment).select_related(
+        "question", "author", "responded_by"
+    )
+
+
+def question_ids_by_key(*, assessment: Assessment) -> dict[str, int]:
+    return dict(Question.objects.filter(version_id=assessment.tool_version_id).values_list("key", "pk"))

@@ -15,9 +15,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from assessments import cases, figures, lifecycle, selectors
-from assessments.forms import AnswerForm, CaseNoteForm, CaseStatusForm, PlanForm, TransitionForm
-from assessments.models import Answer, Assessment, AssessmentStatus, Question
+from assessments import cases, comments, figures, lifecycle, selectors
+from assessments.forms import (
+    AnswerForm,
+    CaseNoteForm,
+    CaseStatusForm,
+    CommentResponseForm,
+    FindingCommentForm,
+    PlanForm,
+    TransitionForm,
+)
+from assessments.models import Answer, Assessment, AssessmentStatus, CommentOutcome, Question
 from betterwork import permissions
 from betterwork import selectors as people_selectors
 from betterwork.middleware import principal_of, programme_of
@@ -123,6 +131,8 @@ def assessment_detail(request: HttpRequest, programme_code: str, pk: int) -> Htt
             "assessors": assessors,
             "clusters": selectors.assessment_form(assessment=assessment),
             "figures": figures.assessment_figures(assessment=assessment),
+            "finding_comments": selectors.finding_comments(assessment=assessment),
+            "outcomes": CommentOutcome.choices,
             "transitions": transitions,
             "can_answer": permissions.can_answer(principal, assessment, assessor_ids)
             and assessment.status == AssessmentStatus.IN_PROGRESS,
@@ -312,3 +322,69 @@ def case_detail(request: HttpRequest, programme_code: str, pk: int) -> HttpRespo
             "status_form": status_form,
         },
     )
+
+
+@login_required
+def draft_report(request: HttpRequest, programme_code: str, pk: int) -> HttpResponse:
+    """The report as the factory reads it, where it comments on or disputes each finding."""
+    principal = principal_of(request)
+    assessment = _assessment(request, pk)
+    if not permissions.can_read_draft_report(principal, assessment):
+        raise Http404
+    can_comment = permissions.can_comment_on_draft(principal, assessment)
+    form = FindingCommentForm(request.POST or None)
+    if request.method == "POST" and can_comment and form.is_valid():
+        question = selectors.question_of(assessment=assessment, question_id=form.cleaned_data["question"])
+        try:
+            comments.comment_add(
+                actor=principal,
+                assessment=assessment,
+                question=question,
+                kind=form.cleaned_data["kind"],
+                text=form.cleaned_data["text"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Your comment was sent to the assessors."))
+            return redirect("assessments:draft", programme_code=assessment.programme.code, pk=assessment.pk)
+    by_question: dict[str, list[Any]] = {}
+    for comment in selectors.finding_comments(assessment=assessment):
+        by_question.setdefault(comment.question.key, []).append(comment)
+    return render(
+        request,
+        "assessments/draft.html",
+        {
+            "programme": assessment.programme,
+            "assessment": assessment,
+            "figures": figures.assessment_figures(assessment=assessment),
+            "comments": by_question,
+            "can_comment": can_comment,
+            "questions": selectors.question_ids_by_key(assessment=assessment),
+        },
+    )
+
+
+@login_required
+@require_POST
+def comment_respond(request: HttpRequest, programme_code: str, pk: int, comment_id: int) -> HttpResponse:
+    principal = principal_of(request)
+    assessment = _assessment(request, pk)
+    comment = selectors.finding_comments(assessment=assessment).filter(pk=comment_id).first()
+    if comment is None or not permissions.can_see_visit_plans(principal, assessment.programme_id):
+        raise Http404
+    form = CommentResponseForm(request.POST)
+    if form.is_valid():
+        try:
+            comments.comment_respond(
+                actor=principal,
+                comment=comment,
+                response=form.cleaned_data["response"],
+                outcome=form.cleaned_data["outcome"],
+            )
+        except PermissionDenied as error:
+            raise Http404 from error
+        messages.success(request, _("Response recorded."))
+    else:
+        messages.error(request, _("Answer the comment and record its outcome."))
+    return redirect("assessments:detail", programme_code=assessment.programme.code, pk=assessment.pk)

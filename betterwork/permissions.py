@@ -215,3 +215,12 @@ def can_publish(principal: Principal, assessment: AssessmentObject) -> bool:
 def can_handle_cases(principal: Principal, programme_id: int) -> bool:
     """Zero-tolerance cases are handled by the programme's managers and team leaders."""
     return bool(principal.roles_in(programme_id) & {Role.TEAM_LEADER, Role.PROGRAMME_MANAGER})
+
+
+def can_comment_on_draft(principal: Principal, assessment: AssessmentObject) -> bool:
+    """The factory's own users comment on its draft report while it is in factory review."""
+    return assessment.factory_id in principal.factory_ids() and assessment.status == "factory_review"
+
+
+def can_read_draft_report(principal: Principal, assessment: AssessmentObject) -> bool:
+    return can_view_assessment(principal, assessment) and assessment.status in FACTORY_VISIBLE_STATES

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from assessments.models import Assessment
 from betterwork import permissions
 from betterwork import selectors as people_selectors
 from betterwork.models import PROGRAMME_STAFF_ROLES, Role
@@ -35,6 +36,13 @@ def home_sections(*, principal: Principal) -> dict[str, Any]:
         "global_programmes": global_rows,
         "global_totals": _totals(global_rows),
         "my_factories": list(factory_selectors.factories_of_user(principal=principal)),
+        "my_reports": list(
+            Assessment.objects.filter(
+                factory_id__in=principal.factory_ids(), status__in=permissions.FACTORY_VISIBLE_STATES
+            ).select_related("factory", "programme")
+        )
+        if principal.factory_ids()
+        else [],
         "buyers": list(Buyer.objects.filter(pk__in=principal.buyer_ids())),
         "can_manage_programmes": permissions.can_manage_programmes(principal),
     }

@@ -23,3 +23,9 @@ def percent(value: Any) -> str:
     if value is None or value == "":
         return "—"
     return f"{number_format(round(float(value) * 100), decimal_pos=0)}%"
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any], key: Any) -> Any:
+    """``mapping[key]`` in a template, or an empty list when absent."""
+    return mapping.get(key, []) if mapping else []
