@@ -25,7 +25,15 @@ from assessments.forms import (
     PlanForm,
     TransitionForm,
 )
-from assessments.models import Answer, Assessment, AssessmentStatus, CommentOutcome, Question
+from assessments.models import (
+    Answer,
+    AnswerValue,
+    Assessment,
+    AssessmentStatus,
+    CommentOutcome,
+    EvidenceSource,
+    Question,
+)
 from betterwork import permissions
 from betterwork import selectors as people_selectors
 from betterwork.middleware import principal_of, programme_of
@@ -173,21 +181,35 @@ def assessment_transition(request: HttpRequest, programme_code: str, pk: int) ->
 def _answer_context(
     assessment: Assessment, question: Question, answer: Answer | None, **extra: Any
 ) -> dict[str, Any]:
-    form = extra.pop("form", None) or AnswerForm(
-        prefix=f"q{question.pk}",
-        initial={
-            "question": question.pk,
+    """What one question's form shows: the submitted values after a refused save, else the saved answer.
+
+    The inputs are written out in the template rather than rendered by form widgets: a cluster
+    page shows dozens of questions, and widget rendering would dominate its time.
+    """
+    form = extra.pop("form", None)
+    if form is not None and form.is_bound:
+        prefix = f"q{question.pk}-"
+        state = {
+            "version": form.data.get(prefix + "version", 0),
+            "value": form.data.get(prefix + "value", ""),
+            "finding": form.data.get(prefix + "finding", ""),
+            "evidence": form.data.getlist(prefix + "evidence"),
+        }
+    else:
+        state = {
             "version": answer.version if answer else 0,
             "value": answer.value if answer else "",
             "finding": answer.finding if answer else "",
             "evidence": answer.evidence if answer else [],
-        },
-    )
+        }
     return {
         "assessment": assessment,
         "question": question,
         "answer": answer,
         "form": form,
+        "state": state,
+        "value_choices": AnswerValue.choices,
+        "evidence_choices": EvidenceSource.choices,
         "editable": True,
         **extra,
     }

@@ -182,3 +182,11 @@ def test_overview_shows_non_compliance_and_what_changed(client, kh, team, planne
     page = client.get(url(planned)).content.decode()
     assert "Exit 2 chained during the night shift." in page and "1 of 1 compliance points assessed" in page
     assert "No earlier final assessment to compare with." in page and ">New<" in page
+
+
+def test_the_cluster_page_offers_every_answer_and_evidence_source(client, kh, team, planned):
+    move(team["lead"], kh, planned, "in_progress")
+    client.force_login(team["lead"])
+    page = client.get(url(planned, "clusters/OSH/")).content.decode()
+    for label in ("Compliant", "Non-compliant", "Not applicable", "Documents", "Observation", "Union interview"):
+        assert f"> {label}</label>" in page

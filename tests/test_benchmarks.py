@@ -1,0 +1,33 @@
+"""The benchmarks still run (at a tiny size: CI checks that they work, not how fast)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_the_assessment_form_benchmark_runs_and_reports_ratios():
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "TEST_DATABASE_NAME": "betterwork_benchmark",
+    }
+    result = subprocess.run(  # noqa: S603 - our own benchmark
+        [sys.executable, "-m", "benchmarks.assessment_form", "--questions", "12", "--repeat", "2"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "GET a cluster page" in result.stdout and "SQL statements" in result.stdout
+    assert result.stdout.count("ratio") == 4
