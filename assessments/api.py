@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers, status
@@ -14,7 +14,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assessments import lifecycle, selectors
-from assessments.models import AnswerValue, Assessment, AssessmentStatus, EvidenceSource
+from assessments.models import (
+    AnswerValue,
+    Assessment,
+    AssessmentStatus,
+    EvidenceSource,
+    Question,
+    ToolVersion,
+)
 from betterwork import permissions
 from betterwork import selectors as people_selectors
 from betterwork.middleware import principal_of, programme_of
@@ -224,3 +231,75 @@ class AssessmentAnswers(APIView):
                 status=status.HTTP_409_CONFLICT,
             )
         return Response(AnswerIO(saved, many=True).data)
+
+
+class QuestionOutput(serializers.ModelSerializer):
+    point = serializers.CharField(source="point.code")
+    cluster = serializers.CharField(source="point.cluster.code")
+    noncompliant_answer = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Question
+        fields = [
+            "key",
+            "global_key",
+            "cluster",
+            "point",
+            "noncompliant_answer",
+            "publicly_reported",
+            "gender_sensitive",
+            "zero_tolerance",
+            "text",
+            "guidance",
+            "legal_reference",
+        ]
+
+    def get_noncompliant_answer(self, question: Question) -> str:
+        return "yes" if question.noncompliant_when_yes else "no"
+
+
+class ToolVersionOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ToolVersion
+        fields = [
+            "id",
+            "tool",
+            "version",
+            "title",
+            "status",
+            "effective_from",
+            "effective_to",
+            "published_at",
+        ]
+
+
+class ToolVersionDetailOutput(ToolVersionOutput):
+    questions = QuestionOutput(many=True, read_only=True)
+
+    class Meta(ToolVersionOutput.Meta):
+        fields = [*ToolVersionOutput.Meta.fields, "questions"]
+
+
+class ToolVersionList(generics.ListAPIView):
+    """Versions of the compliance tool: published ones for everyone, drafts for global staff."""
+
+    serializer_class = ToolVersionOutput
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[ToolVersion]:
+        if getattr(self, "swagger_fake_view", False):
+            return ToolVersion.objects.none()
+        return selectors.tool_versions(principal=principal_of(self.request))
+
+
+class ToolVersionDetail(generics.RetrieveAPIView):
+    serializer_class = ToolVersionDetailOutput
+
+    def get_queryset(self) -> QuerySet[ToolVersion]:
+        if getattr(self, "swagger_fake_view", False):
+            return ToolVersion.objects.none()
+        return selectors.tool_versions(principal=principal_of(self.request)).prefetch_related(
+            Prefetch(
+                "questions", queryset=Question.objects.select_related("point__cluster").order_by("order")
+            )
+        )

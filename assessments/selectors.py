@@ -177,3 +177,11 @@ def finding_comments(*, assessment: Assessment) -> QuerySet[FindingComment]:
 
 def question_ids_by_key(*, assessment: Assessment) -> dict[str, int]:
     return dict(Question.objects.filter(version_id=assessment.tool_version_id).values_list("key", "pk"))
+
+
+def tool_versions(*, principal: Principal) -> QuerySet[ToolVersion]:
+    """Published versions of the tool for every signed-in user; drafts only for global staff."""
+    versions = ToolVersion.objects.all()
+    if not permissions.can_manage_programmes(principal):
+        versions = versions.filter(status="published")
+    return versions

@@ -267,7 +267,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "DEFAULT_GENERATOR_CLASS": "betterwork.api.ScopeFreeSchemaGenerator",
-    "ENUM_NAME_OVERRIDES": {"AssessmentStatusEnum": "assessments.models.AssessmentStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "AssessmentStatusEnum": "assessments.models.AssessmentStatus",
+        "ToolStatusEnum": "assessments.models.ToolStatus",
+        "EnrolmentStatusEnum": "factories.models.EnrolmentStatus",
+    },
 }
 
 LOGGING = {

@@ -123,3 +123,36 @@ def test_other_programmes_get_404(kh, vn, team, planned):
 
 def test_schema_still_validates():
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=io.StringIO())
+
+
+def test_tool_versions_are_readable_published_for_all_drafts_for_global_staff(kh, kh_factory, tool, team):
+    import datetime as dt
+
+    from assessments import services
+    from betterwork.models import Role
+
+    services.tool_load(
+        data={
+            "tool": "global",
+            "version": "2027.1",
+            "effective_from": dt.date(2027, 1, 1),
+            "questions": [
+                {
+                    "key": "CL-01",
+                    "point": "CL.CHILD_LABOURERS",
+                    "noncompliant_answer": "yes",
+                    "flags": [],
+                    "text": {"en": "Draft question?"},
+                }
+            ],
+        }
+    )
+    factory_user = api(user_with_role(Role.FACTORY, kh, factory=kh_factory))
+    listed = factory_user.get("/api/v1/tool/versions/").json()
+    assert [v["version"] for v in listed] == ["2026.1"]
+    detail = factory_user.get(f"/api/v1/tool/versions/{listed[0]['id']}/").json()
+    assert [q["key"] for q in detail["questions"]] == ["CL-01", "OSH-01", "WT-01"]
+    assert detail["questions"][0]["cluster"] == "CL" and detail["questions"][2]["noncompliant_answer"] == "no"
+    staff = api(user_with_role(Role.GLOBAL))
+    assert {v["version"] for v in staff.get("/api/v1/tool/versions/").json()} == {"2026.1", "2027.1"}
+    assert api(team["lead"]).get("/api/v1/tool/versions/999999/").status_code == 404

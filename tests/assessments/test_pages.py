@@ -188,5 +188,12 @@ def test_the_cluster_page_offers_every_answer_and_evidence_source(client, kh, te
     move(team["lead"], kh, planned, "in_progress")
     client.force_login(team["lead"])
     page = client.get(url(planned, "clusters/OSH/")).content.decode()
-    for label in ("Compliant", "Non-compliant", "Not applicable", "Documents", "Observation", "Union interview"):
+    for label in (
+        "Compliant",
+        "Non-compliant",
+        "Not applicable",
+        "Documents",
+        "Observation",
+        "Union interview",
+    ):
         assert f"> {label}</label>" in page
