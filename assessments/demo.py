@@ -81,6 +81,10 @@ def seed(ctx: DemoContext) -> Iterator[str]:
     )
     tool.effective_from = min(tool.effective_from, dt.date(2020, 1, 1))  # the demo's history uses it too
     tool.save(update_fields=["effective_from"])
+    for path in sorted(TOOL_DIR.glob("[A-Z][A-Z]-*.yaml")):  # country versions, for the programmes here
+        country = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if country["tool"] in ctx.programmes:
+            services.tool_load(data=country, publish=True)
     questions = list(Question.objects.filter(version=tool).select_related("point"))
     for code, (_facts, programme) in ctx.programmes.items():
         staff = list(

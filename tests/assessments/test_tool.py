@@ -151,7 +151,7 @@ def test_commands_load_and_export(points, tmp_path):
         call_command("export_tool", "global", "3", stdout=io.StringIO())
 
 
-def test_the_shipped_global_tool_covers_every_point_in_two_languages(points):
+def test_the_shipped_global_tool_covers_every_point_in_two_languages(points, kh):
     out = io.StringIO()
     call_command("load_tool", "--publish", stdout=out)
     version = ToolVersion.objects.get(tool="global", version="2026.1")
@@ -164,3 +164,19 @@ def test_the_shipped_global_tool_covers_every_point_in_two_languages(points):
     again = io.StringIO()
     call_command("load_tool", stdout=again)
     assert "global 2026.1 unchanged" in again.getvalue()
+
+
+@pytest.mark.parametrize(("code", "language", "minimum_age"), [("VN", "vi", "15"), ("JO", "ar", "16")])
+def test_country_versions_carry_national_law_in_their_language(points, code, language, minimum_age):
+    from betterwork.models import Programme
+
+    Programme.objects.create(code=code, name=f"Programme {code}", country=code, languages=[language, "en"])
+    call_command("load_tool", "--publish", stdout=io.StringIO())
+    version = ToolVersion.objects.get(tool=code, version="2026.1")
+    questions = {q.key: q for q in version.questions.all()}
+    assert len(questions) >= 150
+    assert all(q.text.get(language) and q.text.get("en") for q in questions.values())
+    national = [q for q in questions.values() if not q.global_key]
+    assert len(national) >= 3 and all(q.key.startswith(f"{code}-") for q in national)
+    assert minimum_age in questions["CL-01"].text["en"] and questions["CL-01"].global_key == "CL-01"
+    assert "Labour" in questions["WT-01"].legal_reference

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assessments import services
+from betterwork.models import Programme
 
 TOOL_DIR = Path(__file__).resolve().parents[2] / "tool"
 
@@ -31,13 +32,20 @@ class Command(BaseCommand):
         )
         # The global template first: country versions refer to its questions.
         for path in sorted(paths, key=lambda p: p.name != "global.yaml"):
+            data = self._read(path)
+            if not files and data.get("tool") not in ("global", *self._programme_codes()):
+                self.stdout.write(f"{path.name}: skipped, no programme {data.get('tool')} on this platform")
+                continue
             try:
-                version, outcome = services.tool_load(data=self._read(path), publish=publish)
+                version, outcome = services.tool_load(data=data, publish=publish)
             except ValidationError as error:
                 raise CommandError(f"{path.name}: " + "; ".join(error.messages)) from error
             self.stdout.write(
                 f"{path.name}: {version} {outcome}, {version.questions.count()} questions, {version.status}"
             )
+
+    def _programme_codes(self) -> list[str]:
+        return list(Programme.objects.values_list("code", flat=True))
 
     def _read(self, path: Path) -> dict[str, Any]:
         try:
