@@ -7,6 +7,8 @@ country by code. Assessments and answers, which are tenant data, refer to it.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -319,3 +321,40 @@ class FindingComment(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["created_at"]
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Stored under a random name: the uploader's file name is kept only for display.
+    return (
+        f"assessments/{instance.programme_id}/{instance.assessment_id}/{uuid.uuid4().hex}{instance.extension}"
+    )
+
+
+class Attachment(TenantModel):
+    """Evidence for an assessment or one of its questions: a photo or a PDF."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="attachments")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    file = models.FileField(upload_to=attachment_path)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def extension(self) -> str:
+        return {
+            "application/pdf": ".pdf",
+            "image/jpeg": ".jpg",
+            "image/png": ".png",
+            "image/webp": ".webp",
+        }.get(self.content_type, "")

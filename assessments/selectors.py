@@ -12,6 +12,7 @@ from assessments.models import (
     Answer,
     Assessment,
     AssessmentAssessor,
+    Attachment,
     Case,
     CaseNote,
     Cluster,
@@ -185,3 +186,14 @@ def tool_versions(*, principal: Principal) -> QuerySet[ToolVersion]:
     if not permissions.can_manage_programmes(principal):
         versions = versions.filter(status="published")
     return versions
+
+
+def attachments_of(*, assessment: Assessment) -> QuerySet[Attachment]:
+    return Attachment.objects.filter(assessment=assessment).select_related("question")
+
+
+def access_attachment(*, assessment: Assessment, attachment_id: int) -> Attachment:
+    attachment = Attachment.objects.filter(assessment=assessment, pk=attachment_id).first()
+    if attachment is None:
+        raise Http404
+    return attachment

@@ -9,13 +9,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from assessments import cases, comments, figures, lifecycle, selectors
+from assessments import attachments, cases, comments, figures, lifecycle, selectors
 from assessments.forms import (
     AnswerForm,
     CaseNoteForm,
@@ -228,10 +228,19 @@ def assessment_cluster(request: HttpRequest, programme_code: str, pk: int, clust
     editable = assessment.status == AssessmentStatus.IN_PROGRESS and permissions.can_answer(
         principal, assessment, {a.user_id for a in selectors.assessors_of(assessment=assessment)}
     )
+    files: dict[int | None, list[Any]] = {}
+    for attachment in selectors.attachments_of(assessment=assessment):
+        files.setdefault(attachment.question_id, []).append(attachment)
     rows = [
         {
             "point": p.point,
-            "questions": [_answer_context(assessment, q.question, q.answer) for q in p.questions],
+            "questions": [
+                {
+                    **_answer_context(assessment, q.question, q.answer, editable=editable),
+                    "attachments": files.get(q.question.pk, []),
+                }
+                for q in p.questions
+            ],
         }
         for p in current.points
     ]
@@ -410,3 +419,58 @@ def comment_respond(request: HttpRequest, programme_code: str, pk: int, comment_
     else:
         messages.error(request, _("Answer the comment and record its outcome."))
     return redirect("assessments:detail", programme_code=assessment.programme.code, pk=assessment.pk)
+
+
+@login_required
+def attachment_upload(request: HttpRequest, programme_code: str, pk: int) -> HttpResponse:
+    assessment = _assessment(request, pk)
+    if request.method != "POST":
+        raise Http404
+    question_id = request.POST.get("question") or None
+    question = (
+        selectors.question_of(assessment=assessment, question_id=int(question_id))
+        if question_id and question_id.isdigit()
+        else None
+    )
+    upload = request.FILES.get("file")
+    back = reverse(
+        "assessments:cluster",
+        kwargs={
+            "programme_code": assessment.programme.code,
+            "pk": assessment.pk,
+            "cluster_code": question.point.cluster.code if question else request.POST.get("cluster", "CL"),
+        },
+    )
+    if upload is None:
+        messages.error(request, _("Choose a file first."))
+    else:
+        try:
+            attachments.attachment_add(
+                actor=principal_of(request), assessment=assessment, upload=upload, question=question
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        except PermissionDenied as error:
+            raise Http404 from error
+        else:
+            messages.success(request, _("Evidence added."))
+    return redirect(back + (f"#question-{question.pk}" if question else ""))
+
+
+@login_required
+def attachment_download(
+    request: HttpRequest, programme_code: str, pk: int, attachment_id: int
+) -> FileResponse:
+    """Evidence only for programme staff: it may show workers and their workplace."""
+    assessment = _assessment(request, pk)
+    if not permissions.can_see_visit_plans(principal_of(request), assessment.programme_id):
+        raise Http404
+    attachment = selectors.access_attachment(assessment=assessment, attachment_id=attachment_id)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=attachment.content_type == "application/pdf",
+        filename=attachment.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
