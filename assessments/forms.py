@@ -94,3 +94,27 @@ class FindingCommentForm(forms.Form):
 class CommentResponseForm(forms.Form):
     response = forms.CharField(label=_("Response"), widget=forms.Textarea(attrs={"rows": 2}))
     outcome = forms.ChoiceField(label=_("Outcome"), choices=CommentOutcome.choices)
+
+
+class VisitForm(forms.Form):
+    visit_started_on = forms.DateField(
+        label=_("Visit started"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    visit_ended_on = forms.DateField(
+        label=_("Visit ended"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    person_days = forms.DecimalField(
+        label=_("Person-days"), required=False, min_value=0, max_value=99, decimal_places=1
+    )
+    access_restricted = forms.BooleanField(label=_("Access was restricted"), required=False)
+    documents_on_time = forms.BooleanField(label=_("Documents were provided on time"), required=False)
+    management = forms.IntegerField(label=_("Managers interviewed"), min_value=0, required=False)
+    workers = forms.IntegerField(label=_("Workers interviewed"), min_value=0, required=False)
+    union = forms.IntegerField(label=_("Union representatives interviewed"), min_value=0, required=False)
+
+    INTERVIEWS = ("management", "workers", "union")
+
+    def visit_data(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.cleaned_data.items() if k not in self.INTERVIEWS}
+        data["interviews"] = {k: self.cleaned_data[k] or 0 for k in self.INTERVIEWS}
+        return data

@@ -309,3 +309,34 @@ def answers_save(*, actor: Principal, assessment: Assessment, changes: list[dict
         saved.append(answer)
     open_cases_for(assessment=locked, answers=saved, actor=actor)
     return saved
+
+
+VISIT_FIELDS = (
+    "visit_started_on",
+    "visit_ended_on",
+    "person_days",
+    "access_restricted",
+    "documents_on_time",
+    "interviews",
+)
+
+
+@transaction.atomic
+def visit_update(*, actor: Principal, assessment: Assessment, data: dict[str, Any]) -> Assessment:
+    """Record the process facts of the visit: dates, person-days, access, documents, interviews."""
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if not permissions.can_answer(actor, locked, assessor_ids(locked)):
+        raise PermissionDenied
+    if locked.status not in (S.PLANNED, S.IN_PROGRESS):
+        raise ValidationError(_("The visit's facts can be changed only until the assessment is submitted."))
+    start, end = data.get("visit_started_on"), data.get("visit_ended_on")
+    if start and end and end < start:
+        raise ValidationError({"visit_ended_on": _("The visit cannot end before it starts.")})
+    audit.save_changes(
+        actor=actor.user,
+        instance=locked,
+        action="assessment.visit",
+        programme=locked.programme_id,
+        changes={k: v for k, v in data.items() if k in VISIT_FIELDS},
+    )
+    return locked

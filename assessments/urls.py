@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("<int:pk>/", views.assessment_detail, name="detail"),
     path("<int:pk>/transition/", views.assessment_transition, name="transition"),
+    path("<int:pk>/visit/", views.visit_update, name="visit"),
     path("<int:pk>/draft/", views.draft_report, name="draft"),
     path("<int:pk>/comments/<int:comment_id>/respond/", views.comment_respond, name="comment_respond"),
     path("<int:pk>/clusters/<str:cluster_code>/", views.assessment_cluster, name="cluster"),

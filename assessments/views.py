@@ -24,6 +24,7 @@ from assessments.forms import (
     FindingCommentForm,
     PlanForm,
     TransitionForm,
+    VisitForm,
 )
 from assessments.models import (
     Answer,
@@ -141,6 +142,15 @@ def assessment_detail(request: HttpRequest, programme_code: str, pk: int) -> Htt
             "figures": figures.assessment_figures(assessment=assessment),
             "finding_comments": selectors.finding_comments(assessment=assessment),
             "outcomes": CommentOutcome.choices,
+            "visit_form": VisitForm(
+                initial={
+                    **{f: getattr(assessment, f) for f in lifecycle.VISIT_FIELDS if f != "interviews"},
+                    **(assessment.interviews or {}),
+                }
+            )
+            if assessment.status in (AssessmentStatus.PLANNED, AssessmentStatus.IN_PROGRESS)
+            and permissions.can_answer(principal, assessment, assessor_ids)
+            else None,
             "transitions": transitions,
             "can_answer": permissions.can_answer(principal, assessment, assessor_ids)
             and assessment.status == AssessmentStatus.IN_PROGRESS,
@@ -474,3 +484,22 @@ def attachment_download(
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_POST
+def visit_update(request: HttpRequest, programme_code: str, pk: int) -> HttpResponse:
+    assessment = _assessment(request, pk)
+    form = VisitForm(request.POST)
+    if form.is_valid():
+        try:
+            lifecycle.visit_update(actor=principal_of(request), assessment=assessment, data=form.visit_data())
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        except PermissionDenied as error:
+            raise Http404 from error
+        else:
+            messages.success(request, _("The visit's facts are saved."))
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("assessments:detail", programme_code=assessment.programme.code, pk=assessment.pk)
