@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assessments import lifecycle, selectors
+from assessments import attachments, lifecycle, selectors
 from assessments.models import (
     AnswerValue,
     Assessment,
     AssessmentStatus,
+    Attachment,
     EvidenceSource,
     Question,
     ToolVersion,
@@ -288,7 +290,7 @@ class ToolVersionList(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[ToolVersion]:
         if getattr(self, "swagger_fake_view", False):
-            return ToolVersion.objects.none()
+            return QuerySet(model=ToolVersion).none()
         return selectors.tool_versions(principal=principal_of(self.request))
 
 
@@ -297,9 +299,55 @@ class ToolVersionDetail(generics.RetrieveAPIView):
 
     def get_queryset(self) -> QuerySet[ToolVersion]:
         if getattr(self, "swagger_fake_view", False):
-            return ToolVersion.objects.none()
-        return selectors.tool_versions(principal=principal_of(self.request)).prefetch_related(
-            Prefetch(
-                "questions", queryset=Question.objects.select_related("point__cluster").order_by("order")
-            )
+            return QuerySet(model=ToolVersion).none()
+        return selectors.tool_versions(principal=principal_of(self.request), with_questions=True)
+
+
+class AttachmentOutput(serializers.ModelSerializer):
+    question: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="key", read_only=True)
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "question", "original_name", "content_type", "size", "uploaded_at"]
+
+
+class AttachmentInput(serializers.Serializer):
+    file = serializers.FileField()
+    question = serializers.IntegerField(required=False, allow_null=True)
+
+
+class AssessmentAttachments(APIView):
+    """Evidence of an assessment: list, or upload a photo or PDF (multipart)."""
+
+    parser_classes = [MultiPartParser]
+
+    def _assessment(self, request: Request, pk: int) -> Assessment:
+        principal = principal_of(request)
+        assessment = selectors.access_assessment(
+            principal=principal, assessment_id=pk, programme=programme_of(request)
         )
+        if not permissions.can_see_visit_plans(principal, assessment.programme_id):
+            raise Http404
+        return assessment
+
+    @extend_schema(responses=AttachmentOutput(many=True))
+    def get(self, request: Request, programme_code: str, pk: int) -> Response:
+        assessment = self._assessment(request, pk)
+        return Response(AttachmentOutput(selectors.attachments_of(assessment=assessment), many=True).data)
+
+    @extend_schema(request={"multipart/form-data": AttachmentInput}, responses={201: AttachmentOutput})
+    def post(self, request: Request, programme_code: str, pk: int) -> Response:
+        assessment = self._assessment(request, pk)
+        data = AttachmentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        question_id = data.validated_data.get("question")
+        question = (
+            selectors.question_of(assessment=assessment, question_id=question_id) if question_id else None
+        )
+        attachment = attachments.attachment_add(
+            actor=principal_of(request),
+            assessment=assessment,
+            upload=data.validated_data["file"],
+            question=question,
+        )
+        return Response(AttachmentOutput(attachment).data, status=status.HTTP_201_CREATED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from assessments.models import (
@@ -180,11 +180,14 @@ def question_ids_by_key(*, assessment: Assessment) -> dict[str, int]:
     return dict(Question.objects.filter(version_id=assessment.tool_version_id).values_list("key", "pk"))
 
 
-def tool_versions(*, principal: Principal) -> QuerySet[ToolVersion]:
+def tool_versions(*, principal: Principal, with_questions: bool = False) -> QuerySet[ToolVersion]:
     """Published versions of the tool for every signed-in user; drafts only for global staff."""
     versions = ToolVersion.objects.all()
     if not permissions.can_manage_programmes(principal):
         versions = versions.filter(status="published")
+    if with_questions:
+        questions = Question.objects.select_related("point__cluster").order_by("order")
+        versions = versions.prefetch_related(Prefetch("questions", queryset=questions))
     return versions
 
 

@@ -93,3 +93,21 @@ def test_only_assessors_upload_and_only_staff_download(client, kh, vn, kh_factor
     ):
         client.force_login(outsider)
         assert client.get(path).status_code == 404
+
+
+def test_upload_and_list_through_the_api(kh, team, planned, started):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=team['lead'])[0].key}")
+    base = f"/api/v1/p/KH/assessments/{planned.pk}/attachments/"
+    created = api.post(
+        base,
+        {"question": started, "file": SimpleUploadedFile("exit.jpg", photo_with_gps())},
+        format="multipart",
+    )
+    assert created.status_code == 201 and created.json()["question"] == "OSH-01"
+    bad = api.post(base, {"file": SimpleUploadedFile("x.exe", b"MZ\x90")}, format="multipart")
+    assert bad.status_code == 400 and "Only photos" in str(bad.json())
+    assert [a["original_name"] for a in api.get(base).json()] == ["exit.jpg"]

@@ -203,15 +203,27 @@ def test_assessors_record_the_facts_of_the_visit(client, kh, team, planned):
     move(team["lead"], kh, planned, "in_progress")
     client.force_login(team["lead"])
     assert "Record the facts of the visit" in client.get(url(planned)).content.decode()
-    client.post(url(planned, "visit/"), {"visit_started_on": "2026-03-02", "visit_ended_on": "2026-03-03",
-                                         "person_days": "4", "access_restricted": "on", "workers": "24",
-                                         "management": "3", "union": "1"})
+    client.post(
+        url(planned, "visit/"),
+        {
+            "visit_started_on": "2026-03-02",
+            "visit_ended_on": "2026-03-03",
+            "person_days": "4",
+            "access_restricted": "on",
+            "workers": "24",
+            "management": "3",
+            "union": "1",
+        },
+    )
     with tenancy.scope({kh.pk}):
         planned.refresh_from_db()
     assert planned.person_days == 4 and planned.access_restricted and not planned.documents_on_time
     assert planned.interviews == {"management": 3, "workers": 24, "union": 1}
-    wrong = client.post(url(planned, "visit/"), {"visit_started_on": "2026-03-05", "visit_ended_on": "2026-03-01"},
-                        follow=True)
+    wrong = client.post(
+        url(planned, "visit/"),
+        {"visit_started_on": "2026-03-05", "visit_ended_on": "2026-03-01"},
+        follow=True,
+    )
     assert "cannot end before it starts" in wrong.content.decode()
     client.force_login(team["leader"])
     assert client.post(url(planned, "visit/"), {"person_days": "9"}).status_code == 404
