@@ -288,25 +288,41 @@ def answers_save(*, actor: Principal, assessment: Assessment, changes: list[dict
                 if a is not None
             ]
         )
-    saved = []
+    # One INSERT for the new answers, one UPDATE for the changed ones, one INSERT for their
+    # audit rows: a save of 25 answers costs the same few statements as a save of one.
+    now = timezone.now()
+    created, updated, events = [], [], []
     for c in cleaned:
-        answer = existing.get(c["question_id"]) or Answer(
-            programme_id=locked.programme_id, assessment=locked, question_id=c["question_id"], version=0
-        )
-        before = {"value": answer.value, "finding": answer.finding} if answer.pk else None
+        answer = existing.get(c["question_id"])
+        before = {"value": answer.value, "finding": answer.finding} if answer else None
+        if answer is None:
+            answer = Answer(
+                programme_id=locked.programme_id, assessment=locked, question_id=c["question_id"], version=0
+            )
+            created.append(answer)
+        else:
+            updated.append(answer)
         answer.value, answer.finding, answer.evidence = c["value"], c["finding"], c["evidence"]
         answer.version += 1
         answer.updated_by = actor.user
-        answer.save()
-        audit.record(
-            actor=actor.user,
-            action="answer.save",
-            obj=answer,
-            programme=locked.programme_id,
-            before=before,
-            after={"value": answer.value, "finding": answer.finding},
-        )
-        saved.append(answer)
+        answer.updated_at = now
+        events.append((answer, before))
+    Answer.objects.bulk_create(created)
+    Answer.objects.bulk_update(
+        updated, ["value", "finding", "evidence", "version", "updated_by", "updated_at"]
+    )
+    audit.record_many(
+        actor=actor.user,
+        action="answer.save",
+        programme=locked.programme_id,
+        changes=[
+            (answer, before, {"value": answer.value, "finding": answer.finding}) for answer, before in events
+        ],
+    )
+    saved = [answer for answer, _ in events]
+    by_pk = {q.pk: q for q in Question.objects.filter(pk__in=[a.question_id for a in saved])}
+    for answer in saved:
+        answer.question = by_pk[answer.question_id]
     open_cases_for(assessment=locked, answers=saved, actor=actor)
     return saved
 

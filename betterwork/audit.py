@@ -89,3 +89,29 @@ def save_changes(
     old, new = changed(before, snapshot(instance))
     if new:
         record(actor=actor, action=action, obj=instance, programme=programme, before=old, after=new)
+
+
+def record_many(
+    *,
+    actor: User | None,
+    action: str,
+    programme: Programme | int | None,
+    changes: list[tuple[models.Model, dict[str, Any] | None, dict[str, Any] | None]],
+) -> list[AuditEvent]:
+    """Audit several objects changed by one action, in one INSERT."""
+    programme_id = programme.pk if isinstance(programme, Programme) else programme
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    events = [
+        AuditEvent(
+            programme_id=programme_id,
+            actor_id=actor_id,
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:200],
+            before=before,
+            after=after,
+        )
+        for obj, before, after in changes
+    ]
+    return AuditEvent.objects.bulk_create(events)
