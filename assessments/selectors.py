@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 
 from assessments.models import (
@@ -72,13 +72,29 @@ def assessment_list(*, principal: Principal, programme: Programme) -> QuerySet[A
 def access_assessment(
     *, principal: Principal, assessment_id: int, programme: Programme | None = None
 ) -> Assessment:
-    qs = Assessment.objects.select_related("factory", "tool_version", "programme", "reviewer")
+    qs = Assessment.objects.select_related("factory", "tool_version", "programme", "reviewer").annotate(
+        # Answered in the same query: pages ask both on every request.
+        acting_is_assessor=Exists(
+            AssessmentAssessor.objects.filter(
+                assessment=OuterRef("pk"), user_id=getattr(principal.user, "pk", None)
+            )
+        ),
+        has_attachments=Exists(Attachment.objects.filter(assessment=OuterRef("pk"))),
+    )
     if programme is not None:
         qs = qs.filter(programme=programme)
     assessment = qs.filter(pk=assessment_id).first()
     if assessment is None or not permissions.can_view_assessment(principal, assessment):
         raise Http404
     return assessment
+
+
+def acting_assessor_ids(*, assessment: Assessment, principal: Principal) -> set[int]:
+    """The acting user's id if they assess this assessment: what permission rules need of assessors."""
+    acting = getattr(assessment, "acting_is_assessor", None)
+    if acting is None:
+        return {a.user_id for a in assessors_of(assessment=assessment)}
+    return {principal.user.pk} if acting and principal.user else set()
 
 
 def assessors_of(*, assessment: Assessment) -> list[AssessmentAssessor]:
@@ -192,6 +208,8 @@ def tool_versions(*, principal: Principal, with_questions: bool = False) -> Quer
 
 
 def attachments_of(*, assessment: Assessment) -> QuerySet[Attachment]:
+    if getattr(assessment, "has_attachments", True) is False:
+        return Attachment.objects.none()  # known from the assessment's own query: no need to ask
     return Attachment.objects.filter(assessment=assessment).select_related("question")
 
 

@@ -236,7 +236,7 @@ def assessment_cluster(request: HttpRequest, programme_code: str, pk: int, clust
     if current is None:
         raise Http404
     editable = assessment.status == AssessmentStatus.IN_PROGRESS and permissions.can_answer(
-        principal, assessment, {a.user_id for a in selectors.assessors_of(assessment=assessment)}
+        principal, assessment, selectors.acting_assessor_ids(assessment=assessment, principal=principal)
     )
     files: dict[int | None, list[Any]] = {}
     for attachment in selectors.attachments_of(assessment=assessment):

@@ -18,8 +18,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if principal is None or not principal.is_authenticated:
         return {"nav_programmes": [], "current_programme": None}
 
+    current = getattr(request, "programme", None)
+
     def entries() -> list[dict[str, Any]]:
-        programmes = selectors.navigation_programmes(principal=principal)
+        programmes = selectors.navigation_programmes(principal=principal, known=current)
         if len(programmes) > NAV_PROGRAMMES_MAX:
             return []  # the home page lists them all; the bar stays short
         return [

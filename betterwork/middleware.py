@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.authentication import TokenAuthentication
 
-from betterwork import tenancy
+from betterwork import selectors, tenancy
 from betterwork.models import Programme
 from betterwork.permissions import Principal
 
@@ -71,7 +71,7 @@ class ScopeMiddleware:
             if principal.global_everywhere:
                 return frozenset(Programme.objects.values_list("id", flat=True))
             return principal.granted_programme_ids(())
-        programme = Programme.objects.filter(code__iexact=code).first()
+        programme = selectors.programme_by_code(code)
         if programme is None or not principal.roles_in(programme.pk):
             raise Http404(_("No such programme."))
         request.programme = programme  # type: ignore[attr-defined]

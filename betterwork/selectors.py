@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -17,13 +18,18 @@ from betterwork.models import (
 from betterwork.permissions import Principal
 
 
-def navigation_programmes(*, principal: Principal) -> list[Programme]:
-    """The programmes a principal works in; loaded once per request (navigation and pages share it)."""
+def navigation_programmes(*, principal: Principal, known: Programme | None = None) -> list[Programme]:
+    """The programmes a principal works in; loaded once per request (navigation and pages share it).
+
+    ``known`` is the programme the request already loaded: when it is the only one, no query.
+    """
+    ids = {g.programme_id for g in principal.grants if g.programme_id}
+    if principal.programmes_cache is None and known is not None and ids == {known.pk}:
+        principal.programmes_cache = [known]
     if principal.programmes_cache is None:
         if principal.global_everywhere:
             principal.programmes_cache = list(Programme.objects.all())
         else:
-            ids = {g.programme_id for g in principal.grants if g.programme_id}
             principal.programmes_cache = list(Programme.objects.filter(id__in=ids))
     return principal.programmes_cache
 
@@ -118,3 +124,22 @@ def user_grants(*, user: User) -> QuerySet[RoleGrant]:
 def inbox(*, user: User | None) -> QuerySet[Notification]:
     """The user's notifications in the programmes of the request's scope."""
     return Notification.objects.filter(recipient=user)
+
+
+PROGRAMME_CACHE_SECONDS = 300
+
+
+def programme_cache_key(code: str) -> str:
+    return f"programme:code:{code.upper()}"
+
+
+def programme_by_code(code: str) -> Programme | None:
+    """The programme of a /p/<code>/ URL, read on every such request: kept in the cache
+    (cleared whenever a programme is saved or deleted, see BetterworkConfig.ready)."""
+    key = programme_cache_key(code)
+    programme = cache.get(key)
+    if programme is None:
+        programme = Programme.objects.filter(code__iexact=code).first()
+        if programme is not None:
+            cache.set(key, programme, PROGRAMME_CACHE_SECONDS)
+    return programme

@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from betterwork import audit, permissions, tenancy
 from betterwork.models import Notification, Programme, Role, RoleGrant, User
 from betterwork.permissions import Principal
+from betterwork.selectors import programme_cache_key
 
 PLATFORM_LANGUAGES = ("en", "km", "vi", "bn", "ar", "am", "id", "fr", "es", "ht")
 
@@ -212,6 +214,10 @@ def programme_update(*, actor: Principal, programme: Programme, data: dict[str, 
     if Programme.objects.filter(code=fields["code"]).exclude(pk=programme.pk).exists():
         raise ValidationError({"code": _("A programme with this code exists already.")})
     locked = Programme.objects.select_for_update().get(pk=programme.pk)
+    # A renamed code stops resolving at once; again after commit, in case a request cached it meanwhile.
+    old_key = programme_cache_key(locked.code)
+    cache.delete(old_key)
+    transaction.on_commit(lambda: cache.delete(old_key))
     audit.save_changes(
         actor=actor.user, instance=locked, changes=fields, action="programme.update", programme=locked
     )

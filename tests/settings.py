@@ -18,3 +18,5 @@ WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # Celery messages of the test suite go to their own Redis database, away from any running worker.
 CELERY_BROKER_URL = CELERY_RESULT_BACKEND = REDIS_URL.rsplit("/", 1)[0] + "/15"  # noqa: F405
+# The test suite's cache entries stay apart from a running platform's.
+CACHES["default"]["KEY_PREFIX"] = "betterwork-test"  # noqa: F405

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,4 +31,8 @@ def test_the_assessment_form_benchmark_runs_and_reports_ratios():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "GET a cluster page" in result.stdout and "SQL statements" in result.stdout
+    statements = int(re.search(r"(\d+) SQL statements", result.stdout).group(1))
+    assert statements <= 8, (
+        f"opening the advisor's form took {statements} SQL statements, BEGIN and COMMIT included"
+    )
     assert result.stdout.count("ratio") == 4

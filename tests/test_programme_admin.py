@@ -60,3 +60,17 @@ def test_only_global_staff_manage_programmes(client, kh, role):
 def test_global_staff_of_one_programme_cannot_manage_programmes(client, kh):
     client.force_login(user_with_role(Role.GLOBAL, kh))
     assert client.get("/programmes/").status_code == 404
+
+
+def test_a_renamed_programme_code_stops_resolving_at_once(client, kh):
+    manager = user_with_role(Role.PROGRAMME_MANAGER, kh)
+    client.force_login(manager)
+    assert client.get("/p/KH/factories/").status_code == 200  # now cached
+    client.force_login(user_with_role(Role.GLOBAL))
+    renamed = client.post(
+        f"/programmes/{kh.pk}/edit/", {**NEW, "code": "KHM", "name": kh.name, "country": "Cambodia"}
+    )
+    assert renamed.status_code == 302, renamed.content.decode()[-1500:]
+    client.force_login(manager)
+    assert client.get("/p/KH/factories/").status_code == 404
+    assert client.get("/p/KHM/factories/").status_code == 200
