@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import CursorPagination
@@ -15,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assessments import attachments, lifecycle, selectors
+from assessments.filters import AssessmentFilter
 from assessments.models import (
     AnswerValue,
     Assessment,
@@ -96,6 +98,8 @@ class AssessmentPagination(CursorPagination):
 class AssessmentListCreate(generics.ListAPIView):
     pagination_class = AssessmentPagination
     serializer_class = AssessmentOutput
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AssessmentFilter
 
     def get_queryset(self) -> QuerySet[Assessment]:
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no scope
@@ -103,9 +107,6 @@ class AssessmentListCreate(generics.ListAPIView):
         qs = selectors.assessment_list(
             principal=principal_of(self.request), programme=programme_of(self.request)
         )
-        status_filter = self.request.query_params.get("status")
-        if status_filter:
-            qs = qs.filter(status=status_filter)
         return qs.prefetch_related("assessors")
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:

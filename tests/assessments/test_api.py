@@ -156,3 +156,28 @@ def test_tool_versions_are_readable_published_for_all_drafts_for_global_staff(kh
     staff = api(user_with_role(Role.GLOBAL))
     assert {v["version"] for v in staff.get("/api/v1/tool/versions/").json()} == {"2026.1", "2027.1"}
     assert api(team["lead"]).get("/api/v1/tool/versions/999999/").status_code == 404
+
+
+def test_assessment_list_filters(kh, kh_factory, tool, team, planned):
+    import datetime as dt
+
+    from assessments import lifecycle
+    from tests.conftest import act
+    from tests.model_factories import FactoryFactory
+
+    other = FactoryFactory(programme=kh)
+    act(
+        team["leader"],
+        kh,
+        lifecycle.assessment_plan,
+        factory=other,
+        planned_date=dt.date(2026, 4, 1),
+        assessors=[team["lead"], team["second"]],
+    )
+    client = api(team["leader"])
+    every = client.get("/api/v1/p/KH/assessments/").json()["results"]
+    assert len(every) == 2
+    mine = client.get("/api/v1/p/KH/assessments/", {"factory": kh_factory.pk}).json()["results"]
+    assert [a["id"] for a in mine] == [planned.pk]
+    assert client.get("/api/v1/p/KH/assessments/", {"status": ["final", "published"]}).json()["results"] == []
+    assert client.get("/api/v1/p/KH/assessments/", {"status": "flying"}).status_code == 400
