@@ -89,3 +89,25 @@ def test_pages_carry_a_strict_csp_and_no_inline_code(client, kh, kh_factory, pat
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     page = response.content.decode()
     assert not INLINE_SCRIPT.search(page) and " style=" not in page and " onclick=" not in page
+
+
+def test_not_found_says_the_same_for_another_programme_and_a_mistyped_address(client, kh, vn, kh_manager):
+    client.force_login(kh_manager)
+    bodies = set()
+    for path in ["/p/VN/factories/", "/p/ZZ/factories/", "/no-such-page/"]:
+        response = client.get(path)
+        assert response.status_code == 404, path
+        page = response.content.decode()
+        bodies.add(page[page.index('<main id="main"') : page.index("</main>")])
+    (body,) = bodies
+    assert "This page does not exist." in body and "Vietnam" not in body
+
+
+def test_server_error_page_follows_the_language_without_a_request_context(rf):
+    from django.utils import translation
+    from django.views.defaults import server_error
+
+    with translation.override("ar"):
+        page = server_error(rf.get("/")).content.decode()
+    assert '<html lang="ar" dir="rtl">' in page and "Something went wrong" not in page
+    assert not INLINE_SCRIPT.search(page) and " style=" not in page
