@@ -218,7 +218,7 @@ class AssessmentAnswers(APIView):
     def post(self, request: Request, programme_code: str, pk: int) -> Response:
         principal = principal_of(request)
         assessment = selectors.access_assessment(
-            principal=principal, assessment_id=pk, programme=programme_of(request)
+            principal=principal, assessment_id=pk, programme=programme_of(request), bare=True
         )
         data = AnswersInput(data=request.data)
         data.is_valid(raise_exception=True)

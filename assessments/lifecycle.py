@@ -4,16 +4,19 @@ audited, and safe when two people act at once (row locks and version checks)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessments import selectors
 from assessments.cases import open_cases_for
 from assessments.models import (
     Answer,
@@ -227,7 +230,7 @@ def assessment_transition(
     return locked
 
 
-def _clean_change(change: dict[str, Any], questions: set[int]) -> dict[str, Any]:
+def _clean_change(change: dict[str, Any], questions: Collection[int]) -> dict[str, Any]:
     question_id = change.get("question")
     if question_id not in questions:
         raise ValidationError(
@@ -255,13 +258,23 @@ def _clean_change(change: dict[str, Any], questions: set[int]) -> dict[str, Any]
 def answers_save(*, actor: Principal, assessment: Assessment, changes: list[dict[str, Any]]) -> list[Answer]:
     """Save answers at once. Each change says which ``version`` it was made on (0 for a new one);
     if any answer moved on since, nothing is saved and ``AnswerConflict`` carries the saved ones."""
-    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    if not permissions.can_answer(actor, locked, assessor_ids(locked)):
+    locked = (
+        Assessment.objects.select_for_update(of=("self",))
+        .annotate(acting_is_assessor=selectors.acting_is_assessor(actor))
+        .get(pk=assessment.pk)
+    )
+    if not permissions.can_answer(
+        actor, locked, selectors.acting_assessor_ids(assessment=locked, principal=actor)
+    ):
         raise PermissionDenied
     if locked.status != S.IN_PROGRESS:
         raise ValidationError(_("Answers can be changed only while the assessment is in progress."))
-    questions = set(Question.objects.filter(version_id=locked.tool_version_id).values_list("pk", flat=True))
-    cleaned = [_clean_change(change, questions) for change in changes]
+    # Only the questions being answered, and only from this assessment's tool version.
+    questions = Question.objects.only("version_id", "key", "zero_tolerance").in_bulk(
+        [c.get("question") for c in changes if isinstance(c.get("question"), int)]
+    )
+    questions = {pk: q for pk, q in questions.items() if q.version_id == locked.tool_version_id}
+    cleaned = [_clean_change(change, questions.keys()) for change in changes]
     existing = {
         a.question_id: a
         for a in Answer.objects.select_for_update().filter(
@@ -308,9 +321,7 @@ def answers_save(*, actor: Principal, assessment: Assessment, changes: list[dict
         answer.updated_at = now
         events.append((answer, before))
     Answer.objects.bulk_create(created)
-    Answer.objects.bulk_update(
-        updated, ["value", "finding", "evidence", "version", "updated_by", "updated_at"]
-    )
+    _answers_update(updated)
     audit.record_many(
         actor=actor.user,
         action="answer.save",
@@ -320,11 +331,40 @@ def answers_save(*, actor: Principal, assessment: Assessment, changes: list[dict
         ],
     )
     saved = [answer for answer, _ in events]
-    by_pk = {q.pk: q for q in Question.objects.filter(pk__in=[a.question_id for a in saved])}
     for answer in saved:
-        answer.question = by_pk[answer.question_id]
+        answer.question = questions[answer.question_id]
     open_cases_for(assessment=locked, answers=saved, actor=actor)
     return saved
+
+
+def _answers_update(answers: list[Answer]) -> None:
+    """One UPDATE from arrays for all changed answers. Django's bulk_update builds a CASE per
+    column and row, which costs several milliseconds of Python for 25 answers; this costs none.
+    Row-level security still applies: it is an ordinary statement on the tenant table."""
+    if not answers:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {Answer._meta.db_table} AS a
+               SET value = v.value, finding = v.finding, evidence = v.evidence::jsonb,
+                   version = v.version, updated_by_id = v.updated_by_id, updated_at = v.updated_at
+              FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::int[], %s::bigint[],
+                          %s::timestamptz[])
+                   AS v(id, value, finding, evidence, version, updated_by_id, updated_at)
+             WHERE a.id = v.id AND a.programme_id = %s
+            """,  # noqa: S608 - the table name is the model's, every value is a parameter
+            [
+                [a.pk for a in answers],
+                [a.value for a in answers],
+                [a.finding for a in answers],
+                [json.dumps(a.evidence) for a in answers],
+                [a.version for a in answers],
+                [a.updated_by_id for a in answers],
+                [a.updated_at for a in answers],
+                answers[0].programme_id,
+            ],
+        )
 
 
 VISIT_FIELDS = (

@@ -69,23 +69,36 @@ def assessment_list(*, principal: Principal, programme: Programme) -> QuerySet[A
     return qs.filter(factory_id__in=principal.factory_ids(), status__in=permissions.FACTORY_VISIBLE_STATES)
 
 
-def access_assessment(
-    *, principal: Principal, assessment_id: int, programme: Programme | None = None
-) -> Assessment:
-    qs = Assessment.objects.select_related("factory", "tool_version", "programme", "reviewer").annotate(
-        # Answered in the same query: pages ask both on every request.
-        acting_is_assessor=Exists(
-            AssessmentAssessor.objects.filter(
-                assessment=OuterRef("pk"), user_id=getattr(principal.user, "pk", None)
-            )
-        ),
-        has_attachments=Exists(Attachment.objects.filter(assessment=OuterRef("pk"))),
+def acting_is_assessor(principal: Principal) -> Exists:
+    """Whether the acting user assesses the assessment, as a column of the assessment's query."""
+    return Exists(
+        AssessmentAssessor.objects.filter(
+            assessment=OuterRef("pk"), user_id=getattr(principal.user, "pk", None)
+        )
     )
+
+
+def access_assessment(
+    *, principal: Principal, assessment_id: int, programme: Programme | None = None, bare: bool = False
+) -> Assessment:
+    """The assessment if the principal may see it, else 404. Pages get its factory, programme,
+    tool version and reviewer in the same query; ``bare`` skips them for writes, which need
+    only its ids and state (building and reading the joined rows costs milliseconds)."""
+    if bare:
+        qs = Assessment.objects.all()
+    else:
+        qs = Assessment.objects.select_related("factory", "tool_version", "programme", "reviewer").annotate(
+            # Answered in the same query: pages ask both on every request.
+            acting_is_assessor=acting_is_assessor(principal),
+            has_attachments=Exists(Attachment.objects.filter(assessment=OuterRef("pk"))),
+        )
     if programme is not None:
         qs = qs.filter(programme=programme)
     assessment = qs.filter(pk=assessment_id).first()
     if assessment is None or not permissions.can_view_assessment(principal, assessment):
         raise Http404
+    if bare and programme is not None:
+        assessment.programme = programme  # the request's own, already loaded: no query for its code
     return assessment
 
 

@@ -277,10 +277,13 @@ def answer_save(request: HttpRequest, programme_code: str, pk: int, question_id:
     """Save one answer. HTMX gets back only the new version and the saved state (what the user
     is typing is never replaced), or the whole question when a colleague saved it meanwhile;
     a plain form post goes back to the cluster page."""
-    assessment = _assessment(request, pk)
+    htmx = request.headers.get("HX-Request") == "true"
+    # An autosave answers with the question's state only: the joined rows of a page are not needed.
+    assessment = selectors.access_assessment(
+        principal=principal_of(request), assessment_id=pk, programme=programme_of(request), bare=htmx
+    )
     question = selectors.question_of(assessment=assessment, question_id=question_id)
     form = AnswerForm(request.POST, prefix=f"q{question.pk}")
-    htmx = request.headers.get("HX-Request") == "true"
     if form.is_valid():
         change = {**form.cleaned_data, "question": question.pk}
         try:

@@ -190,6 +190,26 @@ def run(count: int, repeat: int) -> None:
             lambda batch=batch, values=values: [save([q], next(values)) for q in batch], max(3, repeat // 5)
         )
         report(f"save {size:2d} answer(s): one request vs one each", ours, naive)
+
+    # The page's autosave: one question's form posted by HTMX, answered with its saved state.
+    question = questions[-1]
+
+    def save_from_page() -> None:
+        prefix = f"q{question.pk}"
+        response = client.post(
+            f"/p/BM/assessments/{assessment.pk}/answers/{question.pk}/",
+            {
+                f"{prefix}-question": question.pk,
+                f"{prefix}-version": versions.get(question.pk, 0),
+                f"{prefix}-value": "C",
+                f"{prefix}-finding": "",
+            },
+            HTTP_HX_REQUEST="true",
+        )
+        assert response.status_code == 200, response.content
+        versions[question.pk] = versions.get(question.pk, 0) + 1
+
+    report("save 1 answer from the page (HTMX)", timed(save_from_page, repeat))
     return None
 
 
