@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
 from django import forms
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from assessments.cases import NEXT_STATUS
-from assessments.models import AnswerValue, CaseStatus, CommentKind, CommentOutcome, EvidenceSource
+from assessments.models import (
+    FLAGS,
+    AnswerValue,
+    CaseStatus,
+    CommentKind,
+    CommentOutcome,
+    EvidenceSource,
+    Question,
+)
 
 
 class PlanForm(forms.Form):
@@ -118,3 +128,102 @@ class VisitForm(forms.Form):
         data = {k: v for k, v in self.cleaned_data.items() if k not in self.INTERVIEWS}
         data["interviews"] = {k: self.cleaned_data[k] or 0 for k in self.INTERVIEWS}
         return data
+
+
+# --- The compliance tool: the global team's pages -------------------------------------------
+
+TOOL_FILE_MAX_BYTES = 2 * 1024 * 1024
+
+
+class ToolUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Version file"),
+        help_text=_("YAML or JSON in the format of an exported version; at most 2 MB."),
+    )
+
+    def clean_file(self) -> dict[str, Any]:
+        upload = self.cleaned_data["file"]
+        if upload.size > TOOL_FILE_MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 2 MB."))
+        try:
+            data = yaml.safe_load(upload.read().decode("utf-8"))
+        except (UnicodeDecodeError, yaml.YAMLError) as error:
+            raise forms.ValidationError(
+                _("This is not a YAML or JSON file in UTF-8: %(error)s") % {"error": str(error)[:300]}
+            ) from error
+        if not isinstance(data, dict):
+            raise forms.ValidationError(_("The file holds no tool version (tool, version, questions)."))
+        return data
+
+
+class ToolCopyForm(forms.Form):
+    version = forms.CharField(label=_("New version"), max_length=32)
+    effective_from = forms.DateField(
+        label=_("Effective from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class ToolReturnForm(forms.Form):
+    note = forms.CharField(
+        label=_("What should change"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+
+
+class ToolQuestionForm(forms.Form):
+    """One question of a draft: its text and guidance in each of the version's languages."""
+
+    legal_reference = forms.CharField(label=_("Legal reference"), max_length=300, required=False)
+    flags = forms.MultipleChoiceField(
+        label=_("Flags"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            ("publicly_reported", _("Publicly reported")),
+            ("gender_sensitive", _("Gender-sensitive")),
+            ("zero_tolerance", _("Zero tolerance")),
+        ],
+    )
+
+    def __init__(self, *args: Any, languages: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.languages = languages
+        for code in languages:
+            try:
+                name = get_language_info(code)["name_local"]
+            except KeyError:
+                name = code
+            self.fields[f"text_{code}"] = forms.CharField(
+                label=_("Question (%(language)s)") % {"language": name},
+                required=code == "en",
+                widget=forms.Textarea(attrs={"rows": 2, "lang": code, "dir": "auto"}),
+            )
+            self.fields[f"guidance_{code}"] = forms.CharField(
+                label=_("Guidance (%(language)s)") % {"language": name},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3, "lang": code, "dir": "auto"}),
+            )
+        self.order_fields([name for name in self.fields if name not in ("legal_reference", "flags")])
+
+    def changes(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        changes: dict[str, Any] = {
+            "text": {c: data[f"text_{c}"].strip() for c in self.languages if data[f"text_{c}"].strip()},
+            "guidance": {
+                c: data[f"guidance_{c}"].strip() for c in self.languages if data[f"guidance_{c}"].strip()
+            },
+            "legal_reference": data["legal_reference"].strip(),
+        }
+        for flag in FLAGS:
+            changes[flag] = flag in data["flags"]
+        return changes
+
+    @classmethod
+    def initial_for(cls, question: Question, languages: list[str]) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "legal_reference": question.legal_reference,
+            "flags": [flag for flag in FLAGS if getattr(question, flag)],
+        }
+        for code in languages:
+            initial[f"text_{code}"] = question.text.get(code, "")
+            initial[f"guidance_{code}"] = question.guidance.get(code, "")
+        return initial

@@ -24,6 +24,10 @@ def in_language(texts: dict[str, str]) -> str:
     return texts.get(language) or texts.get("en") or next(iter(texts.values()), "")
 
 
+# The flags a question can carry, in the order the data files list them.
+FLAGS = ("publicly_reported", "gender_sensitive", "zero_tolerance")
+
+
 class Cluster(models.Model):
     code = models.CharField(_("code"), max_length=16, unique=True)
     core = models.BooleanField(_("core labour standard"), default=False)
@@ -68,6 +72,15 @@ class ToolVersion(models.Model):
         _("status"), max_length=16, choices=ToolStatus.choices, default=ToolStatus.DRAFT
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    # Four eyes: whoever sends a draft to review may not publish it.
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    review_note = models.TextField(_("review note"), blank=True)
     # sha256 of the canonical content: a published version's questions can never change.
     content_sha256 = models.CharField(max_length=64)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 
 from assessments.models import (
+    FLAGS,
     Answer,
     Assessment,
     AssessmentAssessor,
@@ -21,7 +22,6 @@ from assessments.models import (
     Question,
     ToolVersion,
 )
-from assessments.services import FLAGS
 from betterwork import permissions
 from betterwork.models import Programme
 from betterwork.permissions import Principal
@@ -32,6 +32,111 @@ def tool_version(*, tool: str, version: str) -> ToolVersion:
     if found is None:
         raise Http404
     return found
+
+
+def tool_version_for(*, principal: Principal, pk: int) -> ToolVersion:
+    """A version the principal may read: published ones for all, drafts for the global team."""
+    found = (
+        tool_versions(principal=principal)
+        .filter(pk=pk)
+        .select_related("submitted_by", "published_by")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def tool_question(*, version: ToolVersion, question_id: int) -> Question:
+    found = Question.objects.filter(version=version, pk=question_id).select_related("point__cluster").first()
+    if found is None:
+        raise Http404
+    return found
+
+
+@dataclass
+class ToolChanges:
+    """What a version changes against the tool's previous published version, by question key."""
+
+    previous: ToolVersion | None
+    added: list[Question] = field(default_factory=list)
+    removed: list[Question] = field(default_factory=list)
+    changed: list[tuple[Question, list[str]]] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+
+# What a reviewer compares, question by question.
+COMPARED_FIELDS = (
+    "point_id",
+    "global_key",
+    "noncompliant_when_yes",
+    *FLAGS,
+    "text",
+    "guidance",
+    "legal_reference",
+)
+
+
+def tool_changes(*, version: ToolVersion) -> ToolChanges:
+    previous = (
+        ToolVersion.objects.filter(
+            tool=version.tool, status="published", effective_from__lt=version.effective_from
+        )
+        .exclude(pk=version.pk)
+        .order_by("-effective_from")
+        .first()
+    )
+    changes = ToolChanges(previous=previous)
+    if previous is None:
+        return changes
+    both = Question.objects.filter(version__in=[version, previous]).select_related("point").order_by("order")
+    ours = {q.key: q for q in both if q.version_id == version.pk}
+    theirs = {q.key: q for q in both if q.version_id == previous.pk}
+    changes.added = [q for key, q in ours.items() if key not in theirs]
+    changes.removed = [q for key, q in theirs.items() if key not in ours]
+    for key, question in ours.items():
+        if key in theirs:
+            fields = [f for f in COMPARED_FIELDS if getattr(question, f) != getattr(theirs[key], f)]
+            if fields:
+                changes.changed.append((question, [f.removesuffix("_id") for f in fields]))
+    return changes
+
+
+@dataclass
+class ToolPoint:
+    point: CompliancePoint
+    questions: list[Question]
+
+
+@dataclass
+class ToolCluster:
+    cluster: Cluster
+    points: list[ToolPoint]
+
+
+def tool_outline(*, version: ToolVersion) -> list[ToolCluster]:
+    """A version's questions under their clusters and compliance points, in one query."""
+    outline: list[ToolCluster] = []
+    questions = Question.objects.filter(version=version).select_related("point__cluster")
+    for question in sorted(questions, key=lambda q: (q.point.cluster.order, q.point.order, q.order)):
+        point, cluster = question.point, question.point.cluster
+        if not outline or outline[-1].cluster.pk != cluster.pk:
+            outline.append(ToolCluster(cluster=cluster, points=[]))
+        if not outline[-1].points or outline[-1].points[-1].point.pk != point.pk:
+            outline[-1].points.append(ToolPoint(point=point, questions=[]))
+        outline[-1].points[-1].questions.append(question)
+    return outline
+
+
+def tool_languages(*, version: ToolVersion) -> list[str]:
+    """The languages a version's questions are written in, English first."""
+    languages: set[str] = set()
+    for texts in Question.objects.filter(version=version).values_list("text", flat=True):
+        languages.update(texts)
+    return sorted(languages, key=lambda code: (code != "en", code))
 
 
 def tool_export(*, version: ToolVersion) -> dict[str, Any]:
@@ -209,10 +314,14 @@ def question_ids_by_key(*, assessment: Assessment) -> dict[str, int]:
     return dict(Question.objects.filter(version_id=assessment.tool_version_id).values_list("key", "pk"))
 
 
-def tool_versions(*, principal: Principal, with_questions: bool = False) -> QuerySet[ToolVersion]:
-    """Published versions of the tool for every signed-in user; drafts only for global staff."""
+def tool_versions(
+    *, principal: Principal, with_questions: bool = False, with_counts: bool = False
+) -> QuerySet[ToolVersion]:
+    """Published versions of the tool for every signed-in user; drafts only for the global team."""
     versions = ToolVersion.objects.all()
-    if not permissions.can_manage_programmes(principal):
+    if with_counts:
+        versions = versions.annotate(question_count=Count("questions"))
+    if not permissions.can_manage_tool(principal):
         versions = versions.filter(status="published")
     if with_questions:
         questions = Question.objects.select_related("point__cluster").order_by("order")

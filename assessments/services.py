@@ -3,20 +3,23 @@ and publishing. A published version never changes: a change is a new version."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from assessments.models import Cluster, CompliancePoint, Question, ToolStatus, ToolVersion
-from betterwork import tenancy
+from assessments import selectors
+from assessments.models import FLAGS, Cluster, CompliancePoint, Question, ToolStatus, ToolVersion
+from betterwork import audit, permissions, tenancy
 from betterwork.models import Programme
+from betterwork.permissions import Principal
 
-FLAGS = ("publicly_reported", "gender_sensitive", "zero_tolerance")
 GLOBAL_TOOL = "global"
 
 
@@ -51,11 +54,21 @@ def _normalise(data: dict[str, Any], points: dict[str, CompliancePoint]) -> tupl
     if not tool or not version:
         errors.append("A tool file names its tool and version.")
     effective_from = data.get("effective_from")
+    if isinstance(effective_from, str):  # JSON files carry dates as text
+        with contextlib.suppress(ValueError):
+            effective_from = dt.date.fromisoformat(effective_from)
     if not isinstance(effective_from, dt.date):
         errors.append("effective_from must be a date (YYYY-MM-DD).")
     questions: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for n, q in enumerate(data.get("questions") or [], start=1):
+    raw_questions = data.get("questions") or []
+    if not isinstance(raw_questions, list):
+        errors.append("questions must be a list.")
+        raw_questions = []
+    for n, q in enumerate(raw_questions, start=1):
+        if not isinstance(q, dict):
+            errors.append(f"question {n}: not a question (key, point, text, ...).")
+            continue
         where = f"question {n} ({q.get('key', '?')})"
         key = str(q.get("key", "")).strip()
         if not key:
@@ -68,11 +81,19 @@ def _normalise(data: dict[str, Any], points: dict[str, CompliancePoint]) -> tupl
         if q.get("noncompliant_answer") not in ("yes", "no"):
             errors.append(f'{where}: noncompliant_answer must be "yes" or "no".')
         flags = q.get("flags") or []
-        if set(flags) - set(FLAGS):
+        if not isinstance(flags, list):
+            errors.append(f"{where}: flags must be a list.")
+            flags = []
+        elif set(map(str, flags)) - set(FLAGS):
             errors.append(f"{where}: unknown flags {sorted(set(flags) - set(FLAGS))}.")
         text = q.get("text") or {}
         if not isinstance(text, dict) or not text.get("en"):
             errors.append(f"{where}: the question needs its English text.")
+            text = text if isinstance(text, dict) else {}
+        guidance = q.get("guidance") or {}
+        if not isinstance(guidance, dict):
+            errors.append(f"{where}: guidance is given per language (en: ..., ar: ...).")
+            guidance = {}
         questions.append(
             {
                 "key": key,
@@ -81,7 +102,7 @@ def _normalise(data: dict[str, Any], points: dict[str, CompliancePoint]) -> tupl
                 "noncompliant_answer": q.get("noncompliant_answer"),
                 "flags": sorted(flags),
                 "text": text,
-                "guidance": q.get("guidance") or {},
+                "guidance": guidance,
                 "legal_reference": str(q.get("legal_reference") or ""),
             }
         )
@@ -154,13 +175,33 @@ def tool_load(*, data: dict[str, Any], publish: bool = False) -> tuple[ToolVersi
             for n, q in enumerate(canonical["questions"], start=1)
         )
     if publish and version.status != ToolStatus.PUBLISHED:
-        tool_publish(version=version)
+        version = tool_publish(version=version)
     return version, outcome
 
 
 @transaction.atomic
-def tool_publish(*, version: ToolVersion) -> ToolVersion:
-    """Publish a version; the tool's previous published version ends the day before it starts."""
+def tool_publish(*, version: ToolVersion, actor: Principal | None = None) -> ToolVersion:
+    """Publish a version; the tool's previous published version ends the day before it starts.
+
+    From the pages (``actor`` given) only a version in review, and not by whoever sent it to
+    review; ``load_tool --publish`` publishes the repository's reviewed files directly."""
+    version = ToolVersion.objects.select_for_update().get(pk=version.pk)
+    if actor is not None:
+        _require_tool_manager(actor)
+        if version.status != ToolStatus.REVIEW:
+            raise ValidationError(_("Only a version in review can be published."))
+        if version.submitted_by_id == getattr(actor.user, "pk", None):
+            raise ValidationError(_("Another member of the global team publishes what you sent to review."))
+    if version.status == ToolStatus.PUBLISHED:
+        return version
+    later = ToolVersion.objects.filter(
+        tool=version.tool, status=ToolStatus.PUBLISHED, effective_from__gte=version.effective_from
+    ).first()
+    if later is not None:
+        raise ValidationError(
+            _("%(later)s is already published from %(date)s: this version must start after it.")
+            % {"later": later, "date": later.effective_from.isoformat()}
+        )
     previous = (
         ToolVersion.objects.select_for_update()
         .filter(tool=version.tool, status=ToolStatus.PUBLISHED, effective_from__lt=version.effective_from)
@@ -172,5 +213,116 @@ def tool_publish(*, version: ToolVersion) -> ToolVersion:
         previous.save(update_fields=["effective_to"])
     version.status = ToolStatus.PUBLISHED
     version.published_at = timezone.now()
-    version.save(update_fields=["status", "published_at"])
+    version.published_by = actor.user if actor is not None else None
+    version.save(update_fields=["status", "published_at", "published_by"])
+    if actor is not None:
+        audit.record(actor=actor.user, action="tool.publish", obj=version, programme=None)
+    return version
+
+
+# --- The global team's drafts and reviews ------------------------------------------------------
+
+
+def _require_tool_manager(actor: Principal) -> None:
+    if not permissions.can_manage_tool(actor):
+        raise PermissionDenied
+
+
+def _require_draft(version: ToolVersion) -> None:
+    if version.status != ToolStatus.DRAFT:
+        raise ValidationError(_("Only a draft can change; return it to draft first."))
+
+
+@transaction.atomic
+def tool_upload(*, actor: Principal, data: dict[str, Any]) -> tuple[ToolVersion, str]:
+    """A draft from a version file (the repository's format): new, or replacing an unpublished one.
+    New content for a version in review sends it back to draft: the review was of other content."""
+    _require_tool_manager(actor)
+    version, outcome = tool_load(data=data)
+    if outcome == "replaced" and version.status == ToolStatus.REVIEW:
+        version.status, version.submitted_by, version.submitted_at = ToolStatus.DRAFT, None, None
+        version.save(update_fields=["status", "submitted_by", "submitted_at"])
+    if outcome != "unchanged":
+        audit.record(
+            actor=actor.user,
+            action=f"tool.{outcome}",
+            obj=version,
+            programme=None,
+            after={"questions": version.questions.count(), "sha256": version.content_sha256},
+        )
+    return version, outcome
+
+
+@transaction.atomic
+def tool_draft_copy(
+    *, actor: Principal, source: ToolVersion, version: str, effective_from: dt.date
+) -> ToolVersion:
+    """Start the next version of a tool as a draft holding the content of ``source``."""
+    _require_tool_manager(actor)
+    if ToolVersion.objects.filter(tool=source.tool, version=version).exists():
+        raise ValidationError({"version": _("This tool already has a version %(v)s.") % {"v": version}})
+    data = {**selectors.tool_export(version=source), "version": version, "effective_from": effective_from}
+    created, _outcome = tool_load(data=data)
+    audit.record(
+        actor=actor.user, action="tool.copy", obj=created, programme=None, after={"from": str(source)}
+    )
+    return created
+
+
+@transaction.atomic
+def tool_question_update(*, actor: Principal, question: Question, changes: dict[str, Any]) -> Question:
+    """Edit one question of a draft: its texts per language, guidance, legal reference and flags."""
+    _require_tool_manager(actor)
+    version = ToolVersion.objects.select_for_update().get(pk=question.version_id)
+    _require_draft(version)
+    if not (changes.get("text") or {}).get("en", "").strip():
+        raise ValidationError({"text_en": _("The question needs its English text.")})
+    before = {field: getattr(question, field) for field in changes}
+    for field, value in changes.items():
+        setattr(question, field, value)
+    question.save(update_fields=list(changes))
+    version.content_sha256 = content_hash(_canonical(version))
+    version.save(update_fields=["content_sha256"])
+    audit.record(
+        actor=actor.user,
+        action="tool.question",
+        obj=question,
+        programme=None,
+        before=before,
+        after={field: getattr(question, field) for field in changes},
+    )
+    return question
+
+
+def _canonical(version: ToolVersion) -> dict[str, Any]:
+    points = {p.code: p for p in CompliancePoint.objects.all()}
+    canonical, _errors = _normalise(selectors.tool_export(version=version), points)
+    return canonical
+
+
+@transaction.atomic
+def tool_submit(*, actor: Principal, version: ToolVersion) -> ToolVersion:
+    """A draft goes to review by another member of the global team."""
+    _require_tool_manager(actor)
+    version = ToolVersion.objects.select_for_update().get(pk=version.pk)
+    _require_draft(version)
+    version.status, version.submitted_by, version.submitted_at = ToolStatus.REVIEW, actor.user, timezone.now()
+    version.review_note = ""
+    version.save(update_fields=["status", "submitted_by", "submitted_at", "review_note"])
+    audit.record(actor=actor.user, action="tool.submit", obj=version, programme=None)
+    return version
+
+
+@transaction.atomic
+def tool_return(*, actor: Principal, version: ToolVersion, note: str) -> ToolVersion:
+    """The reviewer sends a version back to draft, saying what to change."""
+    _require_tool_manager(actor)
+    version = ToolVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != ToolStatus.REVIEW:
+        raise ValidationError(_("Only a version in review can be returned."))
+    if not note.strip():
+        raise ValidationError({"note": _("Say what should change.")})
+    version.status, version.review_note = ToolStatus.DRAFT, note.strip()
+    version.save(update_fields=["status", "review_note"])
+    audit.record(actor=actor.user, action="tool.return", obj=version, programme=None, reason=note.strip())
     return version

@@ -37,5 +37,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_programmes": SimpleLazyObject(entries),
         "nav_manage_programmes": permissions.can_manage_programmes(principal),
+        "nav_tool": permissions.can_manage_tool(principal),
         "current_programme": getattr(request, "programme", None),
     }

@@ -131,6 +131,11 @@ def can_manage_programmes(principal: Principal) -> bool:
     return principal.global_everywhere
 
 
+def can_manage_tool(principal: Principal) -> bool:
+    """The compliance tool is global: the global team drafts, reviews and publishes it."""
+    return principal.global_everywhere
+
+
 def can_view_audit(principal: Principal, programme_id: int) -> bool:
     roles = principal.roles_in(programme_id)
     return bool(roles & {Role.PROGRAMME_MANAGER, Role.GLOBAL})
