@@ -73,7 +73,11 @@ def comment_add(
 def comment_respond(
     *, actor: Principal, comment: FindingComment, response: str, outcome: str
 ) -> FindingComment:
-    locked = FindingComment.objects.select_for_update().select_related("assessment").get(pk=comment.pk)
+    locked = (
+        FindingComment.objects.select_for_update(of=("self",))
+        .select_related("assessment__programme", "question", "author")
+        .get(pk=comment.pk)
+    )
     if not permissions.is_programme_staff(actor, locked.programme_id):
         raise PermissionDenied
     if outcome not in CommentOutcome.values or not response.strip():
@@ -88,4 +92,15 @@ def comment_respond(
         programme=locked.programme_id,
         after={"response": locked.response, "outcome": outcome},
     )
+    if locked.author is not None:
+        notifications.notify(
+            recipients=[locked.author],
+            programme=locked.programme_id,
+            template="notifications/finding_response",
+            context={"comment": locked, "question": locked.question},
+            link=reverse(
+                "assessments:draft",
+                kwargs={"programme_code": locked.assessment.programme.code, "pk": locked.assessment_id},
+            ),
+        )
     return locked

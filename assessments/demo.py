@@ -23,6 +23,7 @@ from assessments.models import (
     AssessmentStatus,
     EvidenceSource,
     Question,
+    Round,
     ToolVersion,
 )
 from betterwork.demo import DEMO_DOMAIN, DemoContext
@@ -104,18 +105,48 @@ def seed(ctx: DemoContext) -> Iterator[str]:
             .annotate(assessed=Count("assessments"))
             .order_by("public_id")
         )
+        rounds = _rounds(programme)
         created = 0
         for factory in factories:
             # One random stream per factory: a second run makes the same choices and skips it.
             rng = ctx.rng("assessments", factory.public_id)
             if rng.random() > 0.6 or factory.assessed:  # not every factory has been assessed yet
                 continue
-            created += _factory_history(factory, tool, questions, staff, rng)
+            created += _factory_history(factory, tool, questions, staff, rng, rounds)
         yield f"{code}: {created} assessments created"
 
 
+def _rounds(programme: Any) -> list[Round]:
+    """Half-year rounds from 2024 to 2027, as many programmes plan their visits."""
+    rounds = []
+    for year in range(2024, 2028):
+        for half, (start, end) in enumerate(
+            ((dt.date(year, 1, 1), dt.date(year, 6, 30)), (dt.date(year, 7, 1), dt.date(year, 12, 31))),
+            start=1,
+        ):
+            found, _created = Round.objects.get_or_create(
+                programme=programme,
+                name=f"{year} round {half}",
+                defaults={"starts_on": start, "ends_on": end},
+            )
+            rounds.append(found)
+            # Demo visits planned before rounds existed join the round of their date.
+            Assessment.objects.filter(
+                programme=programme,
+                factory__legacy_id__startswith="DEMO-",
+                round__isnull=True,
+                planned_date__range=(found.starts_on, found.ends_on),
+            ).update(round=found)
+    return rounds
+
+
 def _factory_history(
-    factory: Factory, tool: ToolVersion, questions: list[Question], staff: list[User], rng: random.Random
+    factory: Factory,
+    tool: ToolVersion,
+    questions: list[Question],
+    staff: list[User],
+    rng: random.Random,
+    rounds: list[Round],
 ) -> int:
     first_visit = dt.date(2024, rng.randint(1, 12), rng.randint(1, 28))
     cycles = [(1, first_visit, AssessmentStatus.PUBLISHED)]
@@ -125,14 +156,21 @@ def _factory_history(
         cycles.append((2, first_visit + dt.timedelta(days=rng.randint(330, 420)), latest))
     previous_nc: set[int] = set()
     for cycle, visit, status in cycles:
-        assessment = _assessment(factory, tool, cycle, visit, status, staff)
+        in_round = next((r for r in rounds if r.starts_on <= visit <= r.ends_on), None)
+        assessment = _assessment(factory, tool, cycle, visit, status, staff, in_round)
         if status != AssessmentStatus.PLANNED:
             previous_nc = _answers(assessment, questions, cycle, previous_nc, status, rng)
     return len(cycles)
 
 
 def _assessment(
-    factory: Factory, tool: ToolVersion, cycle: int, visit: dt.date, status: str, staff: list[User]
+    factory: Factory,
+    tool: ToolVersion,
+    cycle: int,
+    visit: dt.date,
+    status: str,
+    staff: list[User],
+    in_round: Round | None,
 ) -> Assessment:
     done = status in (AssessmentStatus.FINAL, AssessmentStatus.PUBLISHED, AssessmentStatus.FACTORY_REVIEW)
     moment = timezone.make_aware(dt.datetime.combine(visit + dt.timedelta(days=56), dt.time(10)))
@@ -141,6 +179,7 @@ def _assessment(
         factory=factory,
         tool_version=tool,
         cycle=cycle,
+        round=in_round,
         status=status,
         planned_date=visit,
         due_date=visit + dt.timedelta(days=56),

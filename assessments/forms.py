@@ -35,11 +35,23 @@ class PlanForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("At least two; the first chosen leads."),
     )
+    round: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Round"), queryset=None, required=False, empty_label=_("No round")
+    )
 
-    def __init__(self, *args: Any, factories: Any, staff: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, factories: Any, staff: Any, rounds: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["factory"].queryset = factories  # type: ignore[attr-defined]
         self.fields["assessors"].queryset = staff  # type: ignore[attr-defined]
+        self.fields["round"].queryset = rounds  # type: ignore[attr-defined]
+        if not rounds.exists():
+            del self.fields["round"]
+
+
+class RoundForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120, help_text=_('For example "2027 round 1".'))
+    starts_on = forms.DateField(label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean_assessors(self) -> Any:
         assessors = self.cleaned_data["assessors"]

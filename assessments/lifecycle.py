@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Max, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +32,8 @@ from assessments.models import (
     ToolVersion,
 )
 from assessments.signals import assessment_finalised
-from betterwork import audit, permissions
+from betterwork import audit, notifications, permissions
+from betterwork import selectors as people_selectors
 from betterwork.models import PROGRAMME_STAFF_ROLES, User
 from betterwork.permissions import Principal
 from factories.models import Factory
@@ -100,6 +102,13 @@ def assessment_plan(
         raise ValidationError({"assessors": _("Every assessor must be active staff of this programme.")})
     if due_date is not None and due_date < planned_date:
         raise ValidationError({"due_date": _("The report cannot be due before the visit.")})
+    if round is not None and not round.starts_on <= planned_date <= round.ends_on:
+        raise ValidationError(
+            {
+                "planned_date": _("The visit must fall within the round: %(start)s to %(end)s.")
+                % {"start": round.starts_on.isoformat(), "end": round.ends_on.isoformat()}
+            }
+        )
     # Lock the factory: two plans at once must not take the same cycle number.
     Factory.objects.select_for_update().get(pk=factory.pk)
     last = (
@@ -173,7 +182,11 @@ def assessment_transition(
     system: bool = False,
 ) -> Assessment:
     """Move an assessment to the state ``to``; ``expected_version`` is what the actor saw."""
-    locked = Assessment.objects.select_for_update().select_related("programme").get(pk=assessment.pk)
+    locked = (
+        Assessment.objects.select_for_update(of=("self",))
+        .select_related("programme", "factory")
+        .get(pk=assessment.pk)
+    )
     if locked.lock_version != expected_version:
         raise StaleState(_("Someone else changed this assessment meanwhile; reload to see its state."))
     who = TRANSITIONS.get((locked.status, to))
@@ -225,9 +238,79 @@ def assessment_transition(
         after={"status": to},
         reason=comments,
     )
+    if to in (S.FACTORY_REVIEW, S.FINAL):
+        _tell_factory(locked)
     if to == S.FINAL:
         assessment_finalised.send(sender=Assessment, assessment=locked)
     return locked
+
+
+@transaction.atomic
+def round_save(
+    *,
+    actor: Principal,
+    programme_id: int,
+    name: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    round: Round | None = None,
+) -> Round:
+    """Create a programme-wide round, or change one; its planned visits must stay inside it."""
+    if not permissions.can_manage_rounds(actor, programme_id):
+        raise PermissionDenied
+    if ends_on < starts_on:
+        raise ValidationError({"ends_on": _("A round ends on or after the day it starts.")})
+    if not name.strip():
+        raise ValidationError({"name": _("Name the round.")})
+    if round is not None:
+        round = Round.objects.select_for_update().get(pk=round.pk)
+        outside = Assessment.objects.filter(round=round).exclude(planned_date__range=(starts_on, ends_on))
+        if outside.exists():
+            raise ValidationError(
+                _("%(count)s planned visits of this round fall outside these dates; move them first.")
+                % {"count": outside.count()}
+            )
+    clash = Round.objects.filter(programme_id=programme_id, name__iexact=name.strip())
+    if round is not None:
+        clash = clash.exclude(pk=round.pk)
+    if clash.exists():
+        raise ValidationError({"name": _("This programme already has a round of that name.")})
+    before = (
+        {"name": round.name, "starts_on": round.starts_on.isoformat(), "ends_on": round.ends_on.isoformat()}
+        if round
+        else None
+    )
+    round = round or Round(programme_id=programme_id)
+    round.name, round.starts_on, round.ends_on = name.strip(), starts_on, ends_on
+    round.save()
+    audit.record(
+        actor=actor.user,
+        action="round.save",
+        obj=round,
+        programme=programme_id,
+        before=before,
+        after={"name": round.name, "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()},
+    )
+    return round
+
+
+def _tell_factory(assessment: Assessment) -> None:
+    """The factory's users learn that their draft report awaits their comments, or that the report
+    is final. Only from the draft report on: visits are unannounced, so nothing before."""
+    template = (
+        "notifications/draft_report_ready"
+        if assessment.status == S.FACTORY_REVIEW
+        else "notifications/report_final"
+    )
+    notifications.notify(
+        recipients=[grant.user for grant in people_selectors.factory_staff(factory_id=assessment.factory_id)],
+        programme=assessment.programme_id,
+        template=template,
+        context={"assessment": assessment, "factory": assessment.factory},
+        link=reverse(
+            "assessments:draft", kwargs={"programme_code": assessment.programme.code, "pk": assessment.pk}
+        ),
+    )
 
 
 def _clean_change(change: dict[str, Any], questions: Collection[int]) -> dict[str, Any]:

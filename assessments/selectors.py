@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from assessments.models import (
@@ -20,6 +21,7 @@ from assessments.models import (
     CompliancePoint,
     FindingComment,
     Question,
+    Round,
     ToolVersion,
 )
 from betterwork import permissions
@@ -168,10 +170,28 @@ def tool_export(*, version: ToolVersion) -> dict[str, Any]:
 
 def assessment_list(*, principal: Principal, programme: Programme) -> QuerySet[Assessment]:
     """A programme's assessments for its staff; factory users see theirs from the draft report on."""
-    qs = Assessment.objects.filter(programme=programme).select_related("factory", "tool_version")
+    qs = Assessment.objects.filter(programme=programme).select_related("factory", "tool_version", "round")
     if permissions.can_list_factories(principal, programme.pk):
         return qs
     return qs.filter(factory_id__in=principal.factory_ids(), status__in=permissions.FACTORY_VISIBLE_STATES)
+
+
+def round_list(*, programme: Programme, today: dt.date) -> QuerySet[Round]:
+    """A programme's rounds with their assessments counted by progress, in one query."""
+    active = ~Q(assessments__status="cancelled")
+    done = Q(assessments__status__in=["final", "published"])
+    return Round.objects.filter(programme=programme).annotate(
+        planned=Count("assessments", filter=active),
+        done=Count("assessments", filter=done),
+        overdue=Count("assessments", filter=active & ~done & Q(assessments__due_date__lt=today)),
+    )
+
+
+def access_round(*, programme: Programme, round_id: int) -> Round:
+    found = Round.objects.filter(programme=programme, pk=round_id).first()
+    if found is None:
+        raise Http404
+    return found
 
 
 def acting_is_assessor(principal: Principal) -> Exists:

@@ -9,7 +9,6 @@ import yaml
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,16 +19,8 @@ from assessments import selectors, services
 from assessments.forms import ToolCopyForm, ToolQuestionForm, ToolReturnForm, ToolUploadForm
 from assessments.models import ToolStatus, ToolVersion
 from betterwork import permissions
+from betterwork.forms import add_service_error
 from betterwork.middleware import principal_of
-
-
-def _refused(form: Form, error: ValidationError) -> None:
-    """Put a service's refusal on the form: on its field when it names one, else on the whole."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _version(request: HttpRequest, pk: int) -> ToolVersion:
@@ -50,7 +41,7 @@ def tool_list(request: HttpRequest) -> HttpResponse:
             try:
                 version, outcome = services.tool_upload(actor=principal, data=upload.cleaned_data["file"])
             except ValidationError as error:
-                _refused(upload, error)
+                add_service_error(upload, error)
             else:
                 notices = {
                     "created": _("%(version)s was created as a draft."),
@@ -128,7 +119,7 @@ def tool_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404 from error
     except ValidationError as error:
         if return_form is not None:
-            _refused(return_form, error)
+            add_service_error(return_form, error)
         context = _detail_context(
             request, version, return_form=return_form, action_error=None if return_form else error.messages
         )
@@ -153,7 +144,7 @@ def tool_copy(request: HttpRequest, pk: int) -> HttpResponse:
                 effective_from=form.cleaned_data["effective_from"],
             )
         except ValidationError as error:
-            _refused(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("%(version)s was created as a draft.") % {"version": draft})
             return redirect("tool:detail", pk=draft.pk)
@@ -174,7 +165,7 @@ def tool_question_edit(request: HttpRequest, pk: int, question_id: int) -> HttpR
             try:
                 services.tool_question_update(actor=principal, question=question, changes=form.changes())
             except ValidationError as error:
-                _refused(form, error)
+                add_service_error(form, error)
             else:
                 messages.success(request, _("Question %(key)s saved.") % {"key": question.key})
                 return redirect(

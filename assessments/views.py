@@ -4,6 +4,7 @@ form, one cluster a page, where every question saves itself."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +24,7 @@ from assessments.forms import (
     CommentResponseForm,
     FindingCommentForm,
     PlanForm,
+    RoundForm,
     TransitionForm,
     VisitForm,
 )
@@ -37,6 +39,7 @@ from assessments.models import (
 )
 from betterwork import permissions
 from betterwork import selectors as people_selectors
+from betterwork.forms import add_service_error
 from betterwork.middleware import principal_of, programme_of
 from factories import selectors as factory_selectors
 
@@ -69,6 +72,10 @@ def assessment_list(request: HttpRequest, programme_code: str) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in AssessmentStatus.values:
         assessments = assessments.filter(status=status)
+    rounds = list(selectors.round_list(programme=programme, today=lifecycle.programme_today(programme)))
+    round_id = request.GET.get("round", "")
+    if round_id.isdigit():
+        assessments = assessments.filter(round_id=int(round_id))
     page = Paginator(assessments, 25).get_page(request.GET.get("page"))
     return render(
         request,
@@ -78,7 +85,9 @@ def assessment_list(request: HttpRequest, programme_code: str) -> HttpResponse:
             "page": page,
             "status": status,
             "statuses": AssessmentStatus.choices,
-            "query": f"status={status}" if status else "",
+            "query": urlencode({k: v for k, v in {"status": status, "round": round_id}.items() if v}),
+            "rounds": rounds,
+            "round_id": round_id,
             "can_plan": permissions.can_plan_assessment(principal, programme.pk),
             "can_handle_cases": permissions.can_handle_cases(principal, programme.pk),
         },
@@ -92,9 +101,10 @@ def assessment_plan(request: HttpRequest, programme_code: str) -> HttpResponse:
         raise Http404
     form = PlanForm(
         request.POST or None,
-        initial={"factory": request.GET.get("factory")},
+        initial={"factory": request.GET.get("factory"), "round": request.GET.get("round")},
         factories=factory_selectors.factory_list(principal=principal, programme=programme).order_by("name"),
         staff=people_selectors.programme_staff(programme=programme),
+        rounds=selectors.round_list(programme=programme, today=lifecycle.programme_today(programme)),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -104,9 +114,10 @@ def assessment_plan(request: HttpRequest, programme_code: str) -> HttpResponse:
                 planned_date=form.cleaned_data["planned_date"],
                 due_date=form.cleaned_data["due_date"],
                 assessors=list(form.cleaned_data["assessors"]),
+                round=form.cleaned_data.get("round"),
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Assessment planned: %(name)s.") % {"name": assessment})
             return redirect("assessments:detail", programme_code=programme.code, pk=assessment.pk)
@@ -506,3 +517,65 @@ def visit_update(request: HttpRequest, programme_code: str, pk: int) -> HttpResp
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect("assessments:detail", programme_code=assessment.programme.code, pk=assessment.pk)
+
+
+@login_required
+def round_list(request: HttpRequest, programme_code: str) -> HttpResponse:
+    """A programme's rounds with their progress; team leaders and managers add and change them."""
+    programme, principal = programme_of(request), principal_of(request)
+    if not permissions.can_see_visit_plans(principal, programme.pk):
+        raise Http404
+    can_manage = permissions.can_manage_rounds(principal, programme.pk)
+    form = RoundForm(request.POST or None)
+    if request.method == "POST":
+        if not can_manage:
+            raise Http404
+        if form.is_valid():
+            try:
+                saved = lifecycle.round_save(actor=principal, programme_id=programme.pk, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                messages.success(request, _("Round %(name)s saved.") % {"name": saved})
+                return redirect("assessments:rounds", programme_code=programme.code)
+    today = lifecycle.programme_today(programme)
+    return render(
+        request,
+        "assessments/rounds.html",
+        {
+            "programme": programme,
+            "rounds": selectors.round_list(programme=programme, today=today),
+            "form": form,
+            "can_manage": can_manage,
+            "today": today,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+def round_edit(request: HttpRequest, programme_code: str, pk: int) -> HttpResponse:
+    programme, principal = programme_of(request), principal_of(request)
+    if not permissions.can_manage_rounds(principal, programme.pk):
+        raise Http404
+    current = selectors.access_round(programme=programme, round_id=pk)
+    form = RoundForm(
+        request.POST or None,
+        initial={"name": current.name, "starts_on": current.starts_on, "ends_on": current.ends_on},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            lifecycle.round_save(
+                actor=principal, programme_id=programme.pk, round=current, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Round %(name)s saved.") % {"name": form.cleaned_data["name"]})
+            return redirect("assessments:rounds", programme_code=programme.code)
+    return render(
+        request,
+        "assessments/round_form.html",
+        {"programme": programme, "round": current, "form": form},
+        status=422 if form.errors else 200,
+    )

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from betterwork.models import Programme, Role
@@ -67,3 +68,13 @@ class ProgrammeForm(forms.ModelForm):
 class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action"), required=False)
     object_type = forms.CharField(label=_("Object type"), required=False)
+
+
+def add_service_error(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: on the field it names when the form has that field,
+    else above the form (a service may name a field the page does not show)."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

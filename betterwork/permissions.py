@@ -178,6 +178,11 @@ class AssessmentObject(Protocol):
     status: str
 
 
+def can_manage_rounds(principal: Principal, programme_id: int) -> bool:
+    """Rounds organise a programme's assessment calendar: its team leaders and managers set them."""
+    return bool(principal.roles_in(programme_id) & {Role.TEAM_LEADER, Role.PROGRAMME_MANAGER})
+
+
 def can_plan_assessment(principal: Principal, programme_id: int) -> bool:
     return is_programme_staff(principal, programme_id)
 
