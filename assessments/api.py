@@ -65,6 +65,7 @@ class AssessmentStaffOutput(AssessmentOutput):
             *AssessmentOutput.Meta.fields,
             "planned_date",
             "due_date",
+            "round",
             "assessors",
             "visit_started_on",
             "visit_ended_on",
@@ -88,6 +89,7 @@ class PlanInput(serializers.Serializer):
     planned_date = serializers.DateField()
     due_date = serializers.DateField(required=False, allow_null=True)
     assessors = serializers.ListField(child=serializers.IntegerField(), min_length=2)
+    round = serializers.IntegerField(required=False, allow_null=True, help_text="A round of this programme.")
 
 
 class AssessmentPagination(CursorPagination):
@@ -137,12 +139,18 @@ class AssessmentListCreate(generics.ListAPIView):
             raise exceptions.ValidationError(
                 {"assessors": ["Every assessor must be active staff of this programme."]}
             )
+        round_id = data.validated_data.get("round")
+        try:
+            round = selectors.access_round(programme=programme, round_id=round_id) if round_id else None
+        except Http404 as error:
+            raise exceptions.ValidationError({"round": ["No such round in this programme."]}) from error
         assessment = lifecycle.assessment_plan(
             actor=principal,
             factory=factory,
             planned_date=data.validated_data["planned_date"],
             due_date=data.validated_data.get("due_date"),
             assessors=staff,
+            round=round,
         )
         return Response(output_for(request, assessment), status=status.HTTP_201_CREATED)
 

@@ -173,3 +173,38 @@ def test_another_programme_neither_sees_nor_uses_a_round(client, kh, vn, kh_fact
 def test_factory_users_never_see_rounds(client, kh, kh_factory, team):
     client.force_login(user_with_role(Role.FACTORY, kh, factory=kh_factory))
     assert client.get("/p/KH/assessments/rounds/").status_code == 404
+
+
+def test_the_api_plans_in_a_round_of_its_own_programme_only(client, kh, vn, kh_factory, tool, team):
+    client.force_login(team["leader"])
+    add_round(client)
+    with tenancy.scope({kh.pk}):
+        kh_round = Round.objects.get()
+    vn_round_owner = user_with_role(Role.TEAM_LEADER, vn)
+    client.force_login(vn_round_owner)
+    add_round(client, name="Vietnam 2026", code="VN")
+    with tenancy.scope({vn.pk}):
+        vn_round = Round.objects.get()
+    client.force_login(team["leader"])
+    body = {
+        "factory": kh_factory.pk,
+        "planned_date": "2026-03-03",
+        "assessors": [team["lead"].pk, team["second"].pk],
+    }
+    foreign = client.post(
+        "/api/v1/p/KH/assessments/", {**body, "round": vn_round.pk}, content_type="application/json"
+    )
+    assert foreign.status_code == 400 and foreign.json() == {"round": ["No such round in this programme."]}
+    late = client.post(
+        "/api/v1/p/KH/assessments/", {**body, "round": kh_round.pk, "planned_date": "2026-09-01"},
+        content_type="application/json",
+    )  # fmt: skip
+    assert late.status_code == 400 and "within the round" in late.json()["planned_date"][0]
+    planned = client.post(
+        "/api/v1/p/KH/assessments/", {**body, "round": kh_round.pk}, content_type="application/json"
+    )
+    assert planned.status_code == 201 and planned.json()["round"] == kh_round.pk
+    assert (
+        client.get(f"/api/v1/p/KH/assessments/?round={kh_round.pk}").json()["results"][0]["round"]
+        == kh_round.pk
+    )
