@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 def tell(user, programme, subject):
     with tenancy.scope({programme.pk}), transaction.atomic():
-        Notification.objects.create(programme=programme, recipient=user, subject=subject, body=subject, link="")
+        Notification.objects.create(
+            programme=programme, recipient=user, subject=subject, body=subject, link=""
+        )
 
 
 def test_each_user_reads_their_own_and_only_from_programmes_they_still_work_in(client, kh, vn):
