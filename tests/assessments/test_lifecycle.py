@@ -115,7 +115,9 @@ def test_the_whole_life_of_an_assessment(kh, team, planned):
             .order_by("at", "id")
             .values_list("action", flat=True)
         )
-    assert actions[0] == "assessment.plan" and actions[-1] == "assessment.published" and len(actions) == 10
+    transitions = [a for a in actions if a.startswith("assessment.")]
+    assert transitions[0] == "assessment.plan" and transitions[-1] == "assessment.published"
+    assert len(transitions) == 10 and "answers.save" in actions  # answers are audited on their assessment
 
 
 def test_nobody_reviews_their_own_assessment(kh, team, planned):
@@ -207,6 +209,14 @@ def test_answers_are_versioned_and_a_stale_save_is_refused_with_the_saved_one(kh
     assert conflict.value.current[0]["value"] == "NC" and conflict.value.current[0]["version"] == 2
     with tenancy.scope({kh.pk}):
         assert Answer.objects.get(question_id=question).value == "NC"
+        # Each save is on record with who changed which answer from what to what.
+        saves = list(AuditEvent.objects.filter(action="answers.save").order_by("id"))
+    assert [event.actor for event in saves] == [team["lead"], team["second"]]
+    assert saves[0].before is None and saves[0].after == {
+        "OSH-01": {"value": "C", "finding": "", "version": 1}
+    }
+    assert saves[1].before == {"OSH-01": {"value": "C", "finding": ""}}
+    assert saves[1].after == {"OSH-01": {"value": "NC", "finding": "Exit 3 locked.", "version": 2}}
 
 
 def test_answer_validation(kh, team, planned):
