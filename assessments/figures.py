@@ -38,8 +38,16 @@ class ClusterFigure:
 
 
 @dataclass
+class PointFigure:
+    point: CompliancePoint
+    assessed: bool
+    non_compliant: bool
+
+
+@dataclass
 class AssessmentFigures:
     clusters: list[ClusterFigure] = field(default_factory=list)
+    points: list[PointFigure] = field(default_factory=list)
     non_compliant: list[QuestionFinding] = field(default_factory=list)
     remediated: list[QuestionFinding] = field(default_factory=list)
     previous: Assessment | None = None
@@ -106,5 +114,7 @@ def assessment_figures(*, assessment: Assessment) -> AssessmentFigures:
         cluster = clusters.setdefault(point.cluster_id, ClusterFigure(cluster=point.cluster))
         cluster.points_assessed += assessed
         cluster.points_non_compliant += nc
+        figures.points.append(PointFigure(point=point, assessed=assessed, non_compliant=nc))
     figures.clusters = sorted(clusters.values(), key=lambda c: c.cluster.order)
+    figures.points.sort(key=lambda p: (p.point.cluster.order, p.point.order))
     return figures

@@ -232,5 +232,14 @@ def can_comment_on_draft(principal: Principal, assessment: AssessmentObject) -> 
     return assessment.factory_id in principal.factory_ids() and assessment.status == "factory_review"
 
 
+REPORTED_STATES = frozenset({"final", "published"})
+
+
+def can_read_final_report(principal: Principal, assessment: AssessmentObject) -> bool:
+    """The report PDF exists from final on: for the programme's staff and the factory's own users.
+    (Buyers read it once published, consented and subscribed: the buyers' rules decide that.)"""
+    return assessment.status in REPORTED_STATES and can_view_assessment(principal, assessment)
+
+
 def can_read_draft_report(principal: Principal, assessment: AssessmentObject) -> bool:
     return can_view_assessment(principal, assessment) and assessment.status in FACTORY_VISIBLE_STATES

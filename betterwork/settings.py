@@ -146,6 +146,7 @@ STORAGES = {
     "default": {
         "BACKEND": os.environ.get("FILE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
     },
+    # With storages.backends.s3.S3Storage, the bucket and credentials come from AWS_* below.
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -233,10 +234,22 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_TIMEZONE = "UTC"
 # PDF rendering gets its own queue so long renders never hold up short tasks.
-CELERY_TASK_ROUTES = {"reporting.*": {"queue": "pdf"}}
+CELERY_TASK_ROUTES = {"reporting.render_report": {"queue": "pdf"}}
+# A PDF worker process is replaced after this many reports: WeasyPrint's memory grows with use.
 CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_TASKS_PER_CHILD", "50"))
-# Periodic jobs are added by the issues that need them (e.g. the report-job sweeper).
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Report jobs whose worker died or whose message was lost are sent again.
+    "sweep-stuck-reports": {"task": "reporting.sweep_stuck_reports", "schedule": 60.0},
+}
+# A report queued or rendering for longer than this is taken as stalled (a render takes seconds).
+REPORT_STUCK_AFTER_SECONDS = int(os.environ.get("REPORT_STUCK_AFTER_SECONDS", "120"))
+
+# S3-compatible object storage for reports and attachments (used when FILE_STORAGE_BACKEND names it).
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
+AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or None
+AWS_DEFAULT_ACL = None  # objects stay private: downloads go through the authorising view
+AWS_QUERYSTRING_AUTH = True
 
 CACHES = {
     "default": {

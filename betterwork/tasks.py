@@ -23,13 +23,18 @@ class ScopedTask(Task):
     # The scope travels as an extra keyword the task body never sees; Celery's signature
     # check on sending would refuse it.
     typing = False
+    # A long task (a PDF) opens its own short transactions, so others see its progress.
+    one_transaction = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         programme_ids = kwargs.pop(SCOPE_KWARG, None)
         if programme_ids is None:
             raise tenancy.ScopeMissing(f"Task {self.name} was sent without a programme scope.")
-        with tenancy.scope(programme_ids), transaction.atomic():
-            return super().__call__(*args, **kwargs)
+        with tenancy.scope(programme_ids):
+            if not self.one_transaction:
+                return super().__call__(*args, **kwargs)
+            with transaction.atomic():
+                return super().__call__(*args, **kwargs)
 
 
 def scoped_kwargs(kwargs: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("p/<str:programme_code>/factories/", include("factories.urls")),
     path("p/<str:programme_code>/assessments/", include("assessments.urls")),
+    path("p/<str:programme_code>/reports/", include("reporting.report_urls")),
     path("tool/", include("assessments.tool_urls")),
     path("", include("betterwork.admin_urls")),
     path("api/", include("betterwork.api_urls")),

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from assessments.models import Assessment
+from django.db.models import Count, Max, Sum
+from django.http import Http404
+
+from assessments import figures
+from assessments.models import Answer, Assessment, AssessmentAssessor
 from betterwork import permissions
 from betterwork import selectors as people_selectors
-from betterwork.models import PROGRAMME_STAFF_ROLES, Role
+from betterwork.models import PROGRAMME_STAFF_ROLES, Programme, Role
 from betterwork.permissions import Principal
 from buyers.models import Buyer
 from factories import selectors as factory_selectors
+from reporting.models import ReportJob
 
 
 def home_sections(*, principal: Principal) -> dict[str, Any]:
@@ -53,3 +58,99 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, int]:
         "factories": sum(r["summary"]["factories"] for r in rows),
         "workers": sum(r["summary"]["workers"] for r in rows),
     }
+
+
+# --- Report jobs and the contexts of report templates ----------------------------------------
+
+
+def report_assessment(assessment_id: int) -> Assessment:
+    """The assessment a report is about, with what its cover shows, in the current scope."""
+    found = (
+        Assessment.objects.select_related("factory", "programme", "tool_version", "reviewer")
+        .filter(pk=assessment_id)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def assessment_report_snapshot(assessment: Assessment) -> dict[str, Any]:
+    """A fingerprint of everything the report shows: any change to it makes a new report."""
+    answers = Answer.objects.filter(assessment=assessment).aggregate(
+        count=Count("id"), versions=Sum("version"), latest=Max("updated_at")
+    )
+    previous = figures.previous_assessment(assessment)
+    factory = assessment.factory
+    return {
+        "assessment": [assessment.pk, assessment.lock_version, assessment.status, str(assessment.final_at)],
+        "answers": [answers["count"], answers["versions"], str(answers["latest"])],
+        "factory": [factory.name, factory.public_id, factory.address, factory.region],
+        "programme": [assessment.programme.name],
+        "previous": [previous.pk, previous.lock_version] if previous else None,
+        "assessors": sorted(
+            AssessmentAssessor.objects.filter(assessment=assessment).values_list("user_id", flat=True)
+        ),
+    }
+
+
+def assessment_report_context(assessment: Assessment) -> dict[str, Any]:
+    """What the assessment report shows (built with the report's language active)."""
+    found = figures.assessment_figures(assessment=assessment)
+    by_cluster: dict[int, dict[str, Any]] = {}
+    for item in found.clusters:
+        by_cluster[item.cluster.pk] = {"figure": item, "points": [], "findings": []}
+    for point in found.points:
+        by_cluster[point.point.cluster_id]["points"].append(point)
+    cluster_of_point = {p.point.code: p.point.cluster_id for p in found.points}
+    for finding in found.non_compliant:
+        by_cluster[cluster_of_point[finding.point_code]]["findings"].append(finding)
+    earlier = list(
+        Assessment.objects.filter(
+            factory_id=assessment.factory_id, cycle__lt=assessment.cycle, status__in=figures.COUNTED
+        )
+        .order_by("cycle")
+        .values("cycle", "visit_started_on", "visit_ended_on", "final_at")
+    )
+    assessors = [
+        link.user.full_name or link.user.email
+        for link in AssessmentAssessor.objects.filter(assessment=assessment)
+        .select_related("user")
+        .order_by("-lead")
+    ]
+    return {
+        "assessment": assessment,
+        "factory": assessment.factory,
+        "programme": assessment.programme,
+        "figures": found,
+        "clusters": list(by_cluster.values()),
+        "new_count": sum(1 for f in found.non_compliant if f.change == "new"),
+        "persisting_count": sum(1 for f in found.non_compliant if f.change == "persisting"),
+        "earlier": earlier,
+        "assessors": assessors,
+        "report_id": f"{assessment.factory.public_id}-C{assessment.cycle}-{assessment.pk}",
+        "issued_on": assessment.final_at,
+    }
+
+
+def current_jobs(*, kind: Any, target: Any) -> list[tuple[str, ReportJob | None]]:
+    """For each language of the report, its job for the target's present input (None: not asked yet)."""
+    languages = kind.languages(target)
+    found = {
+        job.language: job
+        for job in ReportJob.objects.filter(
+            kind=kind.name,
+            target_id=target.pk,
+            template_version=kind.template_version,
+            input_hash=kind.input_hash(target),
+            language__in=languages,
+        )
+    }
+    return [(language, found.get(language)) for language in languages]
+
+
+def job_in(*, programme: Programme, job_id: int) -> ReportJob:
+    job = ReportJob.objects.filter(programme=programme, pk=job_id).first()
+    if job is None:
+        raise Http404
+    return job

@@ -1,0 +1,59 @@
+"""The kinds of report the platform renders. A kind is a template and a context selector, plus
+how to find its target, who may read it and what fingerprints its input; adding a kind (the
+progress reports, the synthesis report) is adding one entry here, its selector and its template."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from betterwork import permissions
+from betterwork.permissions import Principal
+from reporting import selectors
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    name: str
+    title: str | Promise
+    template: str
+    # Raise it when the template changes what a report looks like: reports render anew.
+    template_version: int
+    load: Callable[[int], Any]  # the target, within the current scope, or Http404
+    may_read: Callable[[Principal, Any], bool]
+    snapshot: Callable[[Any], dict[str, Any]]  # everything the report shows, to fingerprint
+    context: Callable[[Any], dict[str, Any]]  # the template's context, built in the report's language
+    filename: Callable[[Any, str], str]
+    languages: Callable[[Any], list[str]]  # English and the programme's languages
+
+    def input_hash(self, target: Any) -> str:
+        """The fingerprint of what the report would show now: same input, same job."""
+        snapshot = json.dumps(self.snapshot(target), sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(snapshot.encode()).hexdigest()
+
+
+def programme_languages(target: Any) -> list[str]:
+    languages = ["en", *target.programme.languages]
+    return list(dict.fromkeys(code for code in languages if code))
+
+
+ASSESSMENT_REPORT = ReportKind(
+    name="assessment",
+    title=_("Assessment report"),
+    template="reports/assessment.html",
+    template_version=1,
+    load=selectors.report_assessment,
+    may_read=permissions.can_read_final_report,
+    snapshot=selectors.assessment_report_snapshot,
+    context=selectors.assessment_report_context,
+    filename=lambda a, language: f"{a.factory.public_id}-cycle-{a.cycle}-{language}.pdf",
+    languages=programme_languages,
+)
+
+KINDS: dict[str, ReportKind] = {kind.name: kind for kind in (ASSESSMENT_REPORT,)}
