@@ -65,8 +65,12 @@ def _stylesheet() -> Any:
 def render_pdf(html: str) -> tuple[bytes, int]:
     """The PDF of ``html`` and its number of pages."""
     from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
 
-    document = HTML(string=html, base_url=STATIC_PREFIX, url_fetcher=_fetcher()).render(
-        stylesheets=[_stylesheet()], font_config=_font_config()
-    )
+    try:
+        document = HTML(string=html, base_url=STATIC_PREFIX, url_fetcher=_fetcher()).render(
+            stylesheets=[_stylesheet()], font_config=_font_config()
+        )
+    except FatalURLFetchingError as error:  # a BaseException in WeasyPrint: made an ordinary failure
+        raise RefusedURL(str(error)) from error
     return document.write_pdf(), len(document.pages)

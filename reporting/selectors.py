@@ -154,3 +154,27 @@ def job_in(*, programme: Programme, job_id: int) -> ReportJob:
     if job is None:
         raise Http404
     return job
+
+
+def access_report(
+    *, principal: Principal, programme: Programme, kind_name: str, target_id: int
+) -> tuple[Any, Any]:
+    """A report kind and its target in this programme, if the principal may read it; else 404
+    (absent and forbidden look alike)."""
+    from reporting.kinds import KINDS  # the kinds name this module's selectors: imported late
+
+    kind = KINDS.get(kind_name)
+    if kind is None:
+        raise Http404
+    target = kind.load(target_id)
+    if target.programme_id != programme.pk or not kind.may_read(principal, target):
+        raise Http404
+    return kind, target
+
+
+def access_job(*, principal: Principal, programme: Programme, job_id: int) -> tuple[Any, Any, ReportJob]:
+    job = job_in(programme=programme, job_id=job_id)
+    kind, target = access_report(
+        principal=principal, programme=programme, kind_name=job.kind, target_id=job.target_id
+    )
+    return kind, target, job

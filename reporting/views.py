@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from betterwork.middleware import principal_of, programme_of
 from reporting import selectors, services
-from reporting.kinds import KINDS, ReportKind
+from reporting.kinds import ReportKind
 from reporting.models import JobStatus, ReportJob
 
 
@@ -25,20 +25,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _kind_and_target(request: HttpRequest, kind_name: str, target_id: int) -> tuple[ReportKind, Any]:
-    """The report kind and its target, if the signed-in user may read that report; else 404."""
-    kind = KINDS.get(kind_name)
-    if kind is None:
-        raise Http404
-    target = kind.load(target_id)
-    if target.programme_id != programme_of(request).pk or not kind.may_read(principal_of(request), target):
-        raise Http404
-    return kind, target
+    return selectors.access_report(
+        principal=principal_of(request),
+        programme=programme_of(request),
+        kind_name=kind_name,
+        target_id=target_id,
+    )
 
 
 def _job(request: HttpRequest, pk: int) -> tuple[ReportKind, Any, ReportJob]:
-    job = selectors.job_in(programme=programme_of(request), job_id=pk)
-    kind, target = _kind_and_target(request, job.kind, job.target_id)
-    return kind, target, job
+    return selectors.access_job(principal=principal_of(request), programme=programme_of(request), job_id=pk)
 
 
 def _job_context(kind: ReportKind, target: Any, language: str, job: ReportJob | None) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Settings for the test suite: production settings with test-only conveniences."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-never-used-in-production-0123456789abcdef")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
@@ -12,7 +13,8 @@ from betterwork.settings import *  # noqa: E402,F403
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+# A test may give its files (and its worker's) a folder of their own.
+MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT") or BASE_DIR / "var" / "test-media")  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
