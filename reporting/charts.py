@@ -11,15 +11,17 @@ WIDTH, HEIGHT = 200, 14
 # Colours are attributes, not classes: WeasyPrint draws SVG without the page's stylesheet.
 
 
-def share_bar(share: float | None, *, label: str) -> SafeString:
-    """One horizontal bar: the share (0-1) filled over a pale track; no share, an empty track."""
+def share_bar(share: float | None, *, label: str, rtl: bool = False) -> SafeString:
+    """One horizontal bar: the share (0-1) filled over a pale track, from the start of the line
+    (the right in Arabic); no share, an empty track."""
     filled = round(max(0.0, min(1.0, share or 0.0)) * WIDTH, 1)
     return format_html(
-        '<svg class="bar" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{label}">'
+        '<svg class="bar" viewBox="0 0 {w} {h}" preserveAspectRatio="none" width="{w}" height="{h}" role="img" aria-label="{label}">'
         '<rect class="bar__track" x="0" y="0" width="{w}" height="{h}" rx="2" fill="#e6ebf1"></rect>'
-        '<rect class="bar__fill" x="0" y="0" width="{filled}" height="{h}" rx="2" fill="#c0392b"></rect></svg>',
+        '<rect class="bar__fill" x="{start}" y="0" width="{filled}" height="{h}" rx="2" fill="#c0392b"></rect></svg>',
         w=WIDTH,
         h=HEIGHT,
         filled=filled,
+        start=round(WIDTH - filled, 1) if rtl else 0,
         label=label,
     )

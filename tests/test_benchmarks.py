@@ -36,3 +36,34 @@ def test_the_assessment_form_benchmark_runs_and_reports_ratios():
         f"opening the advisor's form took {statements} SQL statements, BEGIN and COMMIT included"
     )
     assert result.stdout.count("ratio") == 4
+
+
+@pytest.mark.slow
+def test_the_report_benchmark_runs_and_reports_its_figures():
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "TEST_DATABASE_NAME": "betterwork_benchmark",
+    }
+    result = subprocess.run(  # noqa: S603 - our own benchmark
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.report_render",
+            "--findings",
+            "4",
+            "--repeat",
+            "1",
+            "--reports",
+            "2",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "naive p50" in result.stdout and "the English one" in result.stdout
+    assert re.search(r"2 worker processes\s+2 reports in", result.stdout), result.stdout
