@@ -294,6 +294,35 @@ def round_save(
     return round
 
 
+def finalise_closed_reviews(*, programme: Any) -> list[int]:
+    """Make final the programme's assessments whose factory review window has closed, once every
+    comment the factory made has its answer; those with unanswered comments wait for the team.
+    Runs in the programme's scope (beat calls it daily for each programme)."""
+    today = programme_today(programme)
+    ready = (
+        Assessment.objects.filter(
+            programme=programme, status=S.FACTORY_REVIEW, factory_review_until__lt=today
+        )
+        .exclude(finding_comments__outcome="")
+        .values_list("pk", "lock_version")
+    )
+    finalised = []
+    for pk, version in ready:
+        try:
+            with transaction.atomic():
+                assessment_transition(
+                    actor=Principal.anonymous(),
+                    assessment=Assessment(pk=pk),
+                    to=S.FINAL,
+                    expected_version=version,
+                    system=True,
+                )
+        except StaleState:
+            continue  # someone acted on it meanwhile: the next run looks again
+        finalised.append(pk)
+    return finalised
+
+
 def _tell_factory(assessment: Assessment) -> None:
     """The factory's users learn that their draft report awaits their comments, or that the report
     is final. Only from the draft report on: visits are unannounced, so nothing before."""

@@ -240,6 +240,8 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_TASKS_
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Report jobs whose worker died or whose message was lost are sent again.
     "sweep-stuck-reports": {"task": "reporting.sweep_stuck_reports", "schedule": 60.0},
+    # Draft reports whose factory review window closed (and whose comments are answered) become final.
+    "finalise-closed-reviews": {"task": "assessments.finalise_closed_reviews", "schedule": 3600.0},
 }
 # A report queued or rendering for longer than this is taken as stalled (a render takes seconds).
 REPORT_STUCK_AFTER_SECONDS = int(os.environ.get("REPORT_STUCK_AFTER_SECONDS", "120"))

@@ -8,6 +8,7 @@ import yaml
 from django.db import transaction
 
 from assessments import lifecycle, services
+from assessments.models import Assessment
 from betterwork import tenancy
 from betterwork.models import Programme, Role
 from betterwork.permissions import Principal
@@ -119,3 +120,18 @@ def planned(kh, kh_factory, tool, team):
         planned_date=dt.date(2026, 3, 2),
         assessors=[team["lead"], team["second"]],
     )
+
+
+@pytest.fixture
+def final(kh, team, planned):
+    """A final assessment with findings (the window closed, then the team leader finalised it)."""
+    from tests.assessments.test_lifecycle import answer_all, move
+
+    move(team["lead"], kh, planned, "in_progress")
+    answer_all(team["lead"], kh, planned, value="NC")
+    move(team["lead"], kh, planned, "submitted")
+    move(team["leader"], kh, planned, "in_review")
+    move(team["leader"], kh, planned, "factory_review")
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        Assessment.objects.filter(pk=planned.pk).update(factory_review_until=dt.date(2026, 1, 1))
+    return move(team["leader"], kh, planned, "final")

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.utils.formats import date_format
 
 from assessments.models import AssessmentStatus, FindingComment
@@ -91,3 +92,36 @@ def test_the_draft_is_not_shown_before_factory_review(client, kh, kh_factory, te
     client.force_login(user_with_role(Role.FACTORY, kh, factory=kh_factory))
     assert client.get(f"/p/KH/assessments/{planned.pk}/draft/").status_code == 404
     assert planned.status == AssessmentStatus.PLANNED
+
+
+def test_reports_become_final_when_the_window_closes_and_every_comment_is_answered(
+    kh, kh_factory, team, in_factory_review, django_capture_on_commit_callbacks
+):
+    from assessments import comments
+    from assessments.models import Assessment
+    from assessments.tasks import finalise_closed_reviews
+    from reporting.models import ReportJob
+
+    factory_user = user_with_role(Role.FACTORY, kh, factory=kh_factory)
+    with tenancy.scope({kh.pk}):
+        question = in_factory_review.tool_version.questions.get(key="OSH-01")
+    from tests.conftest import act
+
+    comment = act(
+        factory_user, kh, comments.comment_add, assessment=in_factory_review, question=question,
+        kind="dispute", text="Exit 2 was open.",
+    )  # fmt: skip
+    assert finalise_closed_reviews.apply().get()["KH"] == []  # the window is still open
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        Assessment.objects.filter(pk=in_factory_review.pk).update(factory_review_until=dt.date(2026, 1, 1))
+    assert finalise_closed_reviews.apply().get()["KH"] == []  # a comment waits for its answer
+    act(
+        team["lead"], kh, comments.comment_respond, comment=comment, response="Seen closed.", outcome="upheld"
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        assert finalise_closed_reviews.apply().get()["KH"] == [in_factory_review.pk]
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        final = Assessment.objects.get(pk=in_factory_review.pk)
+        assert final.status == AssessmentStatus.FINAL and final.final_at is not None
+        assert AuditEvent.objects.filter(action="assessment.final", actor=None).exists()
+        assert ReportJob.objects.filter(target_id=final.pk).count() == 2  # its PDFs, English and Khmer

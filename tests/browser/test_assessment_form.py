@@ -56,5 +56,8 @@ def test_a_colleagues_save_is_shown_not_overwritten(browser, live_server, kh, te
     mine.screenshot(path=str(SCREENSHOTS / "assessment-conflict.png"), full_page=True)
     form.get_by_label("Not applicable").check()
     mine.get_by_text("Saved at").wait_for()
+    # No save may still be in flight when the test database is emptied (it would lock rows).
+    mine.wait_for_load_state("networkidle")
+    theirs.wait_for_load_state("networkidle")
     mine.context.close()
     theirs.context.close()
