@@ -207,3 +207,22 @@ def test_a_browser_request_answers_with_the_polling_line(client, kh, team, final
     render(kh, job)
     line = client.get(f"/p/KH/reports/jobs/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
     assert "Download report" in line and "hx-trigger" not in line
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "page"),
+    [("km", "របាយការណ៍វាយតម្លៃ", "ទំព័រ"), ("vi", "Báo cáo đánh giá", "Trang"), ("fr", "Rapport d", "Page")],
+)
+def test_the_report_speaks_the_programmes_language(kh, final, language, title, page):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from reporting.kinds import ASSESSMENT_REPORT as kind
+
+    with tenancy.scope({kh.pk}), transaction.atomic(), translation.override(language):
+        html = render_to_string(kind.template, {**kind.context(kind.load(final.pk)), "language": language})
+    assert (
+        f'<html lang="{language}"' in html
+        and title in html
+        and f'<div class="page-word">{page}</div>' in html
+    )
