@@ -8,7 +8,6 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -53,7 +52,7 @@ class AnswerConflict(Exception):
 
 
 def programme_today(programme: Any) -> dt.date:
-    return timezone.now().astimezone(ZoneInfo(programme.time_zone)).date()
+    return programme.today()
 
 
 def tool_for(*, programme_code: str, on: dt.date) -> ToolVersion:

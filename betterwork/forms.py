@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from betterwork import spreadsheets
 from betterwork.models import Programme, Role
 from betterwork.services import PLATFORM_LANGUAGES
 
@@ -70,7 +71,7 @@ class AuditFilterForm(forms.Form):
     object_type = forms.CharField(label=_("Object type"), required=False)
 
 
-def add_service_error(form: forms.Form, error: ValidationError) -> None:
+def add_service_error(form: forms.BaseForm, error: ValidationError) -> None:
     """Show a service's refusal on the form: on the field it names when the form has that field,
     else above the form (a service may name a field the page does not show)."""
     if hasattr(error, "error_dict"):
@@ -78,3 +79,41 @@ def add_service_error(form: forms.Form, error: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+class SpreadsheetUploadForm(forms.Form):
+    """The upload of a spreadsheet to import; ``betterwork.imports`` checks what is inside."""
+
+    spreadsheet = forms.FileField(
+        label=_("Spreadsheet (CSV or XLSX)"),
+        help_text=_("At most 5 MB and 20,000 rows. The first row holds the column names."),
+        widget=forms.FileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The upload partial lists the expected columns under the field, in an element of this id.
+        field_id = self["spreadsheet"].auto_id
+        self.fields["spreadsheet"].widget.attrs["aria-describedby"] = (
+            f"{field_id}_helptext {field_id}_columns"
+        )
+
+    def clean_spreadsheet(self) -> Any:
+        upload = self.cleaned_data["spreadsheet"]
+        name = (upload.name or "").lower()
+        if name.endswith(".xls"):
+            raise ValidationError(_("Old .xls files cannot be read: save the file as .xlsx or .csv first."))
+        if not name.endswith(spreadsheets.EXTENSIONS):
+            raise ValidationError(_("Upload a .csv or .xlsx file."))
+        if upload.size > spreadsheets.MAX_BYTES:
+            raise ValidationError(
+                _("This file is larger than %(max)s MB. Split it into smaller files.")
+                % {"max": spreadsheets.MAX_BYTES // (1024 * 1024)}
+            )
+        return upload
+
+    def upload(self) -> tuple[bytes, str]:
+        """The valid upload's content and file name, as ``imports.import_preview`` takes them."""
+        upload = self.cleaned_data["spreadsheet"]
+        upload.seek(0)
+        return upload.read(), upload.name

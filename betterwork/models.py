@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -42,6 +44,10 @@ class Programme(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def today(self) -> date:
+        """Today in the programme's time zone: deadlines and "has this day come" are local."""
+        return timezone.now().astimezone(ZoneInfo(self.time_zone)).date()
 
 
 class UserManager(BaseUserManager["User"]):
@@ -128,6 +134,12 @@ class RoleGrant(models.Model):
         "buyers.Buyer", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     is_admin = models.BooleanField(_("manages the organisation's users"), default=False)
+    # Training officers are advisors (or team leaders) holding this permission, not another role.
+    manages_training = models.BooleanField(
+        _("training officer"),
+        default=False,
+        help_text=_("Manages the programme's course catalogue, all training sessions and entitlements."),
+    )
     granted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     granted_at = models.DateTimeField(default=timezone.now)
 
@@ -156,6 +168,11 @@ class RoleGrant(models.Model):
                     )
                     | models.Q(role="global", factory__isnull=True, buyer__isnull=True)
                 ),
+            ),
+            models.CheckConstraint(
+                name="rolegrant_training_for_staff",
+                condition=models.Q(manages_training=False)
+                | models.Q(role__in=["advisor", "team_leader", "programme_manager"]),
             ),
         ]
 
@@ -209,3 +226,38 @@ class Notification(TenantModel):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class ImportRun(TenantModel):
+    """One spreadsheet uploaded for import: checked first (the preview), applied on confirmation.
+
+    The file is kept until then so that confirming applies exactly what was previewed, and is
+    dropped once the run is applied or rejected (its sha256 still identifies it).
+    """
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("checked, waiting for confirmation")
+        APPLIED = "applied", _("imported")
+        REJECTED = "rejected", _("rejected")
+
+    kind = models.CharField(_("kind"), max_length=64)
+    # What the rows go into (a training session, ...); empty when the import has no one target.
+    target_id = models.CharField(max_length=64, blank=True)
+    filename = models.CharField(_("file name"), max_length=200)
+    content = models.BinaryField(default=b"")
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PREVIEWED)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"row", "column", "message"}]
+    summary = models.JSONField(default=dict, blank=True)  # what applying did: {"created": 10, ...}
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["programme", "kind", "target_id"])]
+        verbose_name = _("spreadsheet import")
+
+    def __str__(self) -> str:
+        return f"{self.kind} · {self.filename}"

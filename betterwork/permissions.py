@@ -31,6 +31,7 @@ class Grant:
     factory_id: int | None
     buyer_id: int | None
     is_admin: bool
+    manages_training: bool = False
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Principal:
         if not user.is_authenticated or not user.is_active:
             return cls.anonymous()
         rows = RoleGrant.objects.filter(user=user).values_list(
-            "role", "programme_id", "factory_id", "buyer_id", "is_admin"
+            "role", "programme_id", "factory_id", "buyer_id", "is_admin", "manages_training"
         )
         return cls(user=user, grants=tuple(Grant(*row) for row in rows))
 
@@ -97,6 +98,9 @@ class Principal:
 
     def admin_factory_ids(self) -> set[int]:
         return {g.factory_id for g in self.grants if g.role == Role.FACTORY and g.factory_id and g.is_admin}
+
+    def manages_training_in(self, programme_id: int) -> bool:
+        return any(g.manages_training and g.programme_id == programme_id for g in self.grants)
 
     def buyer_ids(self) -> set[int]:
         return {g.buyer_id for g in self.grants if g.role == Role.BUYER and g.buyer_id}
@@ -198,8 +202,11 @@ def can_see_visit_plans(principal: Principal, programme_id: int) -> bool:
     return can_list_factories(principal, programme_id)
 
 
-def is_assessor(principal: Principal, assessor_ids: set[int]) -> bool:
-    return principal.user is not None and principal.user.pk in assessor_ids
+def is_one_of(principal: Principal, user_ids: set[int]) -> bool:
+    return principal.user is not None and principal.user.pk in user_ids
+
+
+is_assessor = is_one_of
 
 
 def can_answer(principal: Principal, assessment: AssessmentObject, assessor_ids: set[int]) -> bool:
@@ -243,3 +250,40 @@ def can_read_final_report(principal: Principal, assessment: AssessmentObject) ->
 
 def can_read_draft_report(principal: Principal, assessment: AssessmentObject) -> bool:
     return can_view_assessment(principal, assessment) and assessment.status in FACTORY_VISIBLE_STATES
+
+
+# --- Training rules -------------------------------------------------------------------------
+# Training officers are advisors holding the training permission (RoleGrant.manages_training).
+
+
+class SessionObject(Protocol):
+    programme_id: int
+
+
+def can_view_training(principal: Principal, programme_id: int) -> bool:
+    """Sessions, participants' names and evaluations: the programme's staff and the global team."""
+    return can_list_factories(principal, programme_id)
+
+
+def can_manage_training(principal: Principal, programme_id: int) -> bool:
+    """The catalogue, every session and the entitlements: training officers and managers."""
+    return principal.manages_training_in(programme_id) or Role.PROGRAMME_MANAGER in principal.roles_in(
+        programme_id
+    )
+
+
+def can_schedule_session(principal: Principal, programme_id: int) -> bool:
+    """Advisors train too: any of the programme's staff may schedule a session (and then runs it)."""
+    return is_programme_staff(principal, programme_id)
+
+
+def can_run_session(principal: Principal, session: SessionObject, trainer_ids: set[int]) -> bool:
+    """Enrol, record attendance and evaluations: the session's trainers, training officers, managers."""
+    if can_manage_training(principal, session.programme_id):
+        return True
+    return is_programme_staff(principal, session.programme_id) and is_one_of(principal, trainer_ids)
+
+
+def can_view_factory_training(principal: Principal, factory: FactoryObject) -> bool:
+    """A factory's own users see its training use and its participants; staff see every factory's."""
+    return can_view_training(principal, factory.programme_id) or factory.pk in principal.factory_ids()

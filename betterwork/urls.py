@@ -12,6 +12,8 @@ urlpatterns = [
     path("p/<str:programme_code>/factories/", include("factories.urls")),
     path("p/<str:programme_code>/assessments/", include("assessments.urls")),
     path("p/<str:programme_code>/reports/", include("reporting.report_urls")),
+    path("p/<str:programme_code>/training/", include("training.urls")),
+    path("training-templates/", include("training.template_urls")),
     path("tool/", include("assessments.tool_urls")),
     path("", include("betterwork.admin_urls")),
     path("api/", include("betterwork.api_urls")),

@@ -1,0 +1,218 @@
+"""Spreadsheet imports: check a file and show every problem first, then apply all rows or none.
+
+An app describes one kind of import with an ``Importer`` (its columns, its checks against the
+database, how to write the rows) and its views call:
+
+1. ``import_preview``: read, parse and check the upload; store it as an ``ImportRun`` with its
+   errors. Nothing else is written.
+2. ``import_apply`` (the person confirms): read the stored file again, check again (the data
+   may have changed meanwhile), and write every row or, on any problem, none.
+
+Who may import what is the calling app's rule: it checks permissions before calling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import PurePath
+from typing import Any, Protocol
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from betterwork import audit
+from betterwork.models import ImportRun, Programme
+from betterwork.permissions import Principal
+from betterwork.spreadsheets import (
+    MAX_ERRORS,
+    Column,
+    ParsedTable,
+    RowError,
+    SpreadsheetError,
+    cap_errors,
+    parse_table,
+    read_table,
+)
+
+
+class Importer(Protocol):
+    """One kind of import, e.g. attendance of a training session."""
+
+    kind: str  # "<app>.<what>", e.g. "training.attendance"
+    columns: Sequence[Column]
+
+    def target_id(self, target: Any) -> str:
+        """Identifies what the rows go into, so a run is applied only to the target it was checked for."""
+        ...
+
+    def check(self, *, rows: list[dict[str, Any]], target: Any) -> list[RowError]:
+        """Problems across rows and against the database (duplicates, unknown names, ...)."""
+        ...
+
+    def apply(self, *, rows: list[dict[str, Any]], target: Any, actor: Principal) -> dict[str, int]:
+        """Write the rows and say what was done, e.g. {"created": 10, "updated": 2}.
+
+        May raise ``RowsInvalid`` (or any ``ValidationError``) for a problem only found while
+        writing: everything written is then rolled back and the run rejected.
+        """
+        ...
+
+
+class BaseImporter:
+    """Defaults for an ``Importer``: the target's primary key, and no checks beyond the columns."""
+
+    kind: str = ""
+    columns: Sequence[Column] = ()
+
+    def target_id(self, target: Any) -> str:
+        return "" if target is None else str(target.pk)
+
+    def check(self, *, rows: list[dict[str, Any]], target: Any) -> list[RowError]:
+        return []
+
+    def apply(self, *, rows: list[dict[str, Any]], target: Any, actor: Principal) -> dict[str, int]:
+        raise NotImplementedError
+
+
+class RowsInvalid(ValidationError):
+    """Raised by ``Importer.apply`` with the rows at fault."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__([error.message for error in errors])
+        self.row_errors = errors
+
+
+def _errors_of(error: ValidationError) -> list[RowError]:
+    if isinstance(error, RowsInvalid):
+        return error.row_errors
+    if hasattr(error, "error_dict"):
+        return [
+            RowError(0, "" if name == "__all__" else str(name), str(message))
+            for name, messages in error.message_dict.items()
+            for message in messages
+        ]
+    return [RowError(0, "", str(message)) for message in error.messages]
+
+
+def _check(
+    importer: Importer, content: bytes, filename: str, target: Any
+) -> tuple[ParsedTable, list[RowError]]:
+    """Read, parse and check a file: the parsed table and every problem, in row order."""
+    try:
+        table = read_table(content, filename)
+    except SpreadsheetError as error:
+        return ParsedTable(rows=[], errors=[], header_errors=True), [RowError(0, "", error.message)]
+    parsed = parse_table(importer.columns, table)
+    if parsed.header_errors:
+        return parsed, parsed.errors
+    if parsed.row_count == 0:
+        return parsed, [RowError(0, "", _("The file has no rows to import."))]
+    if len(parsed.errors) > MAX_ERRORS:
+        return parsed, parsed.errors  # already capped: more problems would not help anyone
+    errors = [*parsed.errors, *importer.check(rows=parsed.rows, target=target)]
+    errors.sort(key=lambda error: error.row)
+    return parsed, cap_errors(errors)
+
+
+def _as_json(errors: list[RowError]) -> list[dict[str, Any]]:
+    return [{"row": e.row, "column": str(e.column), "message": str(e.message)} for e in errors]
+
+
+@transaction.atomic
+def import_preview(
+    *,
+    actor: Principal,
+    programme: Programme,
+    importer: Importer,
+    target: Any,
+    content: bytes,
+    filename: str,
+) -> ImportRun:
+    """Check an upload and store it as a run: ``previewed`` when clean, else ``rejected`` with its
+    errors. Nothing is imported, so nothing is audited."""
+    parsed, errors = _check(importer, content, filename, target)
+    run = ImportRun(
+        programme=programme,
+        kind=importer.kind,
+        target_id=importer.target_id(target),
+        # The name as the person's computer knows it, keeping the extension if it is too long.
+        filename=PurePath(filename.replace("\\", "/")).name[-200:],
+        # Only a clean file can be confirmed, so only a clean file is kept.
+        content=b"" if errors else content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        status=ImportRun.Status.REJECTED if errors else ImportRun.Status.PREVIEWED,
+        row_count=parsed.row_count,
+        errors=_as_json(errors),
+        created_by=actor.user,
+    )
+    run.save()
+    return run
+
+
+def _reject(run: ImportRun, errors: list[RowError]) -> ImportRun:
+    run.status = ImportRun.Status.REJECTED
+    run.errors = _as_json(errors)
+    run.content = b""
+    run.save(update_fields=["status", "errors", "content"])
+    return run
+
+
+@transaction.atomic
+def import_apply(*, actor: Principal, run: ImportRun, importer: Importer, target: Any) -> ImportRun:
+    """Import a previewed run: every row, or, when any problem shows up, none.
+
+    Returns the run: ``applied`` with its summary, or ``rejected`` with the errors found now.
+    Raises ``ValidationError`` when the run was already applied or rejected, and
+    ``PermissionDenied`` when it belongs to another kind of import or another target.
+    """
+    locked = ImportRun.objects.select_for_update().filter(pk=run.pk).first()
+    if locked is None:
+        raise PermissionDenied  # another programme's run: it does not exist in this scope
+    if locked.kind != importer.kind or locked.target_id != importer.target_id(target):
+        raise PermissionDenied
+    if locked.status == ImportRun.Status.APPLIED:
+        raise ValidationError(_("This import was already applied."))
+    if locked.status == ImportRun.Status.REJECTED:
+        raise ValidationError(
+            _("This import has errors, so nothing can be imported. Upload a corrected file.")
+        )
+
+    parsed, errors = _check(importer, bytes(locked.content), locked.filename, target)
+    if errors:
+        return _reject(locked, errors)
+    try:
+        # A savepoint: a failure while writing undoes every row written, yet the run's
+        # rejection below is still saved.
+        with transaction.atomic():
+            summary = importer.apply(rows=parsed.rows, target=target, actor=actor)
+    except ValidationError as error:
+        return _reject(locked, cap_errors(_errors_of(error)))
+
+    locked.status = ImportRun.Status.APPLIED
+    locked.summary = dict(summary)
+    locked.applied_at = timezone.now()
+    locked.content = b""  # the rows now live in the app's own tables
+    locked.save(update_fields=["status", "summary", "applied_at", "content"])
+    audit.record(
+        actor=actor.user,
+        action="import.apply",
+        obj=locked,
+        programme=locked.programme_id,
+        after={
+            "kind": locked.kind,
+            "target_id": locked.target_id,
+            "filename": locked.filename,
+            "sha256": locked.sha256,
+            "rows": locked.row_count,
+            **locked.summary,
+        },
+    )
+    return locked
+
+
+def import_run_for(*, run_id: int, kind: str, target_id: str) -> ImportRun | None:
+    """A run of this kind and target in the current scope (without the stored file), or None."""
+    return ImportRun.objects.filter(pk=run_id, kind=kind, target_id=target_id).defer("content").first()

@@ -1,0 +1,220 @@
+"""A session's attendance sheet as a spreadsheet: exported and imported in the same shape.
+
+One row per participant (name, sex, role, factory or organisation), one column per day of the
+session marked yes/no. Importing adds the participants the session lacks and sets their
+attendance to what the sheet says; participants missing from the sheet are left as they are.
+The sheet is checked whole first and applied whole or not at all (``betterwork.imports``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from betterwork.imports import BaseImporter, RowsInvalid
+from betterwork.permissions import Principal
+from betterwork.spreadsheets import Column, RowError, parse_bool, parse_choice, parse_text
+from factories.models import Factory
+from training import services
+from training.models import Participant, ParticipantRole, Session, SessionDay, SessionMode, Sex
+from training.selectors import attendance_marks
+
+KIND = "training.attendance"
+
+
+def day_key(day: SessionDay) -> str:
+    return f"day_{day.pk}"
+
+
+class AttendanceImporter(BaseImporter):
+    kind = KIND
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.days = list(SessionDay.objects.filter(session=session).order_by("date"))
+        self.columns: Sequence[Column] = [
+            Column("name", _l("Name"), parse_text(120)),
+            Column("sex", _l("Sex"), parse_choice(Sex.choices)),
+            Column("role", _l("Role"), parse_choice(ParticipantRole.choices)),
+            Column("factory", _l("Factory"), parse_text(200), required=False, aliases=("factory id",)),
+            Column("organisation", _l("Organisation"), parse_text(200), required=False),
+            # Days are yes/no cells; an empty cell is "absent", as on a paper sheet.
+            *(Column(day_key(day), f"{day.date:%Y-%m-%d}", parse_bool, required=False) for day in self.days),
+        ]
+
+    # --- Resolving factories and people --------------------------------------------------
+
+    def _factories(self) -> dict[str, Factory]:
+        """Factories of the programme by public id and by name, folded for matching."""
+        found: dict[str, Factory] = {}
+        for factory in Factory.objects.filter(programme_id=self.session.programme_id).only(
+            "pk", "name", "public_id"
+        ):
+            found[factory.public_id.casefold()] = factory
+            found.setdefault(factory.name.casefold(), factory)
+        return found
+
+    def _resolve(
+        self, row: dict[str, Any], factories: dict[str, Factory]
+    ) -> tuple[dict[str, Any], str | None]:
+        """The participant's fields for this row, or the reason it cannot be placed."""
+        name = " ".join((row["name"] or "").split())
+        factory_text = (row.get("factory") or "").strip()
+        organisation = " ".join((row.get("organisation") or "").split())
+        factory = factories.get(factory_text.casefold()) if factory_text else None
+        if factory_text and factory is None:
+            return {}, _("No factory of the programme has the id or name “%(value)s”.") % {
+                "value": factory_text
+            }
+        if self.session.mode == SessionMode.FACTORY:
+            if factory is None and not organisation:
+                factory = self.session.factory
+            if factory is None or factory.pk != self.session.factory_id:
+                return {}, _("This session is for one factory: its participants come from it.")
+        if factory is None and not organisation:
+            return {}, _("Give the participant's factory or organisation.")
+        fields = {
+            "name": name,
+            "sex": row["sex"],
+            "role": row["role"],
+            "factory": factory,
+            "organisation": "" if factory else organisation,
+        }
+        return fields, None
+
+    @staticmethod
+    def _person_key(fields: dict[str, Any]) -> tuple[str, int | None, str]:
+        factory = fields["factory"]
+        return fields["name"].casefold(), factory.pk if factory else None, fields["organisation"].casefold()
+
+    def _rows(
+        self, rows: list[dict[str, Any]]
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None, RowError | None]]:
+        factories = self._factories()
+        seen: dict[tuple[str, int | None, str], int] = {}
+        for row in rows:
+            fields, problem = self._resolve(row, factories)
+            if problem:
+                yield row, None, RowError(row["_row"], "", problem)
+                continue
+            key = self._person_key(fields)
+            if key in seen:
+                yield (
+                    row,
+                    None,
+                    RowError(
+                        row["_row"],
+                        _("Name"),
+                        _("%(name)s is listed twice (also on row %(row)s).")
+                        % {"name": fields["name"], "row": seen[key]},
+                    ),
+                )
+                continue
+            seen[key] = row["_row"]
+            yield row, fields, None
+
+    # --- The importer's interface ------------------------------------------------------
+
+    def check(self, *, rows: list[dict[str, Any]], target: Any) -> list[RowError]:
+        errors = [error for _row, _fields, error in self._rows(rows) if error]
+        if self.session.is_cancelled:
+            errors.append(RowError(0, "", _("This session was cancelled.")))
+        today = self.session.programme.today()
+        for day in self.days:
+            if day.date > today and any(row.get(day_key(day)) for row in rows):
+                errors.append(
+                    RowError(
+                        0,
+                        f"{day.date:%Y-%m-%d}",
+                        _("Attendance can be recorded only for days that have come."),
+                    )
+                )
+        existing = {
+            self._person_key(_fields_of(p))
+            for p in Participant.objects.filter(session=self.session).select_related("factory")
+        }
+        new = {
+            self._person_key(fields) for _row, fields, error in self._rows(rows) if fields is not None
+        } - existing
+        if len(existing) + len(new) > self.session.capacity:
+            errors.append(
+                RowError(
+                    0,
+                    "",
+                    _(
+                        "The sheet adds %(new)s participants; with %(have)s enrolled that is more than the %(places)s places."
+                    )
+                    % {"new": len(new), "have": len(existing), "places": self.session.capacity},
+                )
+            )
+        return errors
+
+    def apply(self, *, rows: list[dict[str, Any]], target: Any, actor: Principal) -> dict[str, int]:
+        session = Session.objects.select_for_update().select_related("programme").get(pk=self.session.pk)
+        people = {
+            self._person_key(_fields_of(p)): p
+            for p in Participant.objects.filter(session=session).select_related("factory")
+        }
+        listed: set[int] = set()
+        present: set[tuple[int, int]] = set()
+        created = 0
+        for row, fields, error in self._rows(rows):
+            if error or fields is None:
+                raise RowsInvalid([error] if error else [])
+            participant = people.get(self._person_key(fields))
+            if participant is None:
+                participant = Participant(programme_id=session.programme_id, session=session, **fields)
+                participant.save()
+                people[self._person_key(fields)] = participant
+                created += 1
+            listed.add(participant.pk)
+            present |= {(participant.pk, day.pk) for day in self.days if row.get(day_key(day))}
+        # People the sheet does not list keep their attendance.
+        kept = {(p, d) for p, d in _marks(session) if p not in listed}
+        try:
+            added, removed = services.attendance_grid_set(
+                session=session, present=present | kept, today=session.programme.today()
+            )
+        except ValidationError as error:
+            raise RowsInvalid([RowError(0, "", message) for message in error.messages]) from error
+        return {
+            "participants_added": created,
+            "rows": len(listed),
+            "days_marked": added,
+            "days_cleared": removed,
+        }
+
+
+def _fields_of(participant: Participant) -> dict[str, Any]:
+    return {
+        "name": participant.name,
+        "factory": participant.factory,
+        "organisation": participant.organisation,
+    }
+
+
+def _marks(session: Session) -> set[tuple[int, int]]:
+    return attendance_marks(session=session)
+
+
+def attendance_sheet(session: Session) -> tuple[list[Column], list[list[Any]]]:
+    """The session's attendance as rows for export (and as the template to fill in)."""
+    importer = AttendanceImporter(session)
+    marks = _marks(session)
+    sex, role = dict(Sex.choices), dict(ParticipantRole.choices)
+    rows = [
+        [
+            p.name,
+            sex.get(p.sex, p.sex),
+            role.get(p.role, p.role),
+            p.factory.public_id if p.factory else "",
+            p.organisation,
+            *(_("yes") if (p.pk, day.pk) in marks else "" for day in importer.days),
+        ]
+        for p in Participant.objects.filter(session=session).select_related("factory").order_by("name", "id")
+    ]
+    return list(importer.columns), rows

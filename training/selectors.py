@@ -1,0 +1,391 @@
+"""Read queries of the training app, scoped by the tenancy layer and joined for their pages.
+
+Participant training days (PTD) are attendance rows: one participant present on one day.
+"Participants" are enrolments that attended at least one day (a person in two sessions counts
+twice: the platform keeps no registry of people across sessions, by design).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import TruncMonth
+from django.http import Http404
+
+from betterwork import permissions
+from betterwork.models import Programme
+from betterwork.permissions import Principal
+from factories.models import Factory
+from training.models import (
+    Attendance,
+    Course,
+    CourseTemplate,
+    Entitlement,
+    Evaluation,
+    Participant,
+    ParticipantRole,
+    Session,
+    SessionDay,
+    SessionTrainer,
+    Sex,
+)
+
+
+class SubqueryCount(Subquery):
+    """COUNT(*) of a correlated subquery, without grouping tricks."""
+
+    template = "(SELECT count(*) FROM (%(subquery)s) _count)"
+    output_field = IntegerField()
+
+
+# --- The catalogue --------------------------------------------------------------------------
+
+
+def template_list(*, active_only: bool = False) -> QuerySet[CourseTemplate]:
+    qs = CourseTemplate.objects.all()
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def templates_not_in_catalogue(*, programme: Programme) -> QuerySet[CourseTemplate]:
+    copied = Course.objects.filter(programme=programme, template=OuterRef("pk"))
+    return template_list(active_only=True).exclude(Exists(copied))
+
+
+def course_list(*, programme: Programme, active_only: bool = False) -> QuerySet[Course]:
+    qs = Course.objects.filter(programme=programme).select_related("template")
+    if active_only:
+        qs = qs.filter(is_active=True)
+    held = Session.objects.filter(course=OuterRef("pk"), cancelled_at__isnull=True)
+    return qs.annotate(sessions_count=SubqueryCount(held.values("pk")))
+
+
+def access_course(*, principal: Principal, programme: Programme, course_id: int) -> Course:
+    course = Course.objects.filter(programme=programme, pk=course_id).first()
+    if course is None or not permissions.can_view_training(principal, programme.pk):
+        raise Http404
+    return course
+
+
+# --- Sessions -------------------------------------------------------------------------------
+
+
+def session_list(*, principal: Principal, programme: Programme) -> QuerySet[Session]:
+    if not permissions.can_view_training(principal, programme.pk):
+        return Session.objects.none()
+    enrolled = Participant.objects.filter(session=OuterRef("pk"))
+    return (
+        Session.objects.filter(programme=programme)
+        .select_related("course", "factory")
+        .prefetch_related(Prefetch("trainer_links", queryset=SessionTrainer.objects.select_related("user")))
+        .annotate(
+            enrolled_count=SubqueryCount(enrolled.values("pk")),
+            days_count=SubqueryCount(SessionDay.objects.filter(session=OuterRef("pk")).values("pk")),
+            attended_days=SubqueryCount(Attendance.objects.filter(day__session=OuterRef("pk")).values("pk")),
+        )
+    )
+
+
+def sessions_with_factory(sessions: QuerySet[Session], *, factory_id: int) -> QuerySet[Session]:
+    """Sessions held for a factory or attended by its people."""
+    enrolled = Participant.objects.filter(session=OuterRef("pk"), factory_id=factory_id)
+    return sessions.filter(Q(factory_id=factory_id) | Q(Exists(enrolled)))
+
+
+def access_session(*, principal: Principal, programme: Programme, session_id: int) -> Session:
+    """One session for the programme's staff; absent and forbidden look alike (404)."""
+    session = (
+        Session.objects.filter(programme=programme, pk=session_id)
+        .select_related("programme", "course", "factory", "created_by")
+        .first()
+    )
+    if session is None or not permissions.can_view_training(principal, programme.pk):
+        raise Http404
+    return session
+
+
+def session_trainers(*, session: Session) -> list[Any]:
+    return [
+        link.user
+        for link in SessionTrainer.objects.filter(session=session)
+        .select_related("user")
+        .order_by("user__full_name")
+    ]
+
+
+def session_days(*, session: Session) -> list[SessionDay]:
+    return list(SessionDay.objects.filter(session=session).order_by("date"))
+
+
+def session_participants(*, session: Session) -> QuerySet[Participant]:
+    return (
+        Participant.objects.filter(session=session)
+        .select_related("factory")
+        .annotate(days_attended=Count("attendance"))
+        .order_by("name", "id")
+    )
+
+
+def attendance_marks(*, session: Session) -> set[tuple[int, int]]:
+    return set(Attendance.objects.filter(day__session=session).values_list("participant_id", "day_id"))
+
+
+def access_participant(*, session: Session, participant_id: int) -> Participant:
+    participant = (
+        Participant.objects.filter(session=session, pk=participant_id).select_related("factory").first()
+    )
+    if participant is None:
+        raise Http404
+    return participant
+
+
+def session_evaluations(*, session: Session) -> dict[int, Evaluation]:
+    return {e.participant_id: e for e in Evaluation.objects.filter(participant__session=session)}
+
+
+def evaluation_summary(*, session: Session) -> dict[str, Any]:
+    return Evaluation.objects.filter(participant__session=session).aggregate(
+        count=Count("id"),
+        overall=Avg("overall"),
+        content=Avg("content"),
+        trainers=Avg("trainers"),
+        usefulness=Avg("usefulness"),
+    )
+
+
+# --- Figures --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FigureFilters:
+    start: dt.date | None = None
+    end: dt.date | None = None
+    course_id: int | None = None
+    factory_id: int | None = None
+    sex: str = ""
+    role: str = ""
+
+
+@dataclass
+class TrainingFigures:
+    totals: dict[str, Any]
+    by_sex: list[dict[str, Any]]
+    by_role: list[dict[str, Any]]
+    by_course: list[dict[str, Any]]
+    by_factory: list[dict[str, Any]]
+    by_month: list[dict[str, Any]]
+    evaluations_by_course: list[dict[str, Any]] = field(default_factory=list)
+    evaluations_by_trainer: list[dict[str, Any]] = field(default_factory=list)
+
+
+def attended_days(*, programme: Programme, filters: FigureFilters) -> QuerySet[Attendance]:
+    """Attendance rows (participant training days) of held sessions, filtered."""
+    qs = Attendance.objects.filter(programme=programme, day__session__cancelled_at__isnull=True)
+    if filters.start:
+        qs = qs.filter(day__date__gte=filters.start)
+    if filters.end:
+        qs = qs.filter(day__date__lte=filters.end)
+    if filters.course_id:
+        qs = qs.filter(day__session__course_id=filters.course_id)
+    if filters.factory_id:
+        qs = qs.filter(participant__factory_id=filters.factory_id)
+    if filters.sex:
+        qs = qs.filter(participant__sex=filters.sex)
+    if filters.role:
+        qs = qs.filter(participant__role=filters.role)
+    return qs
+
+
+def _grouped(qs: QuerySet[Attendance], *keys: str, **named: Any) -> list[dict[str, Any]]:
+    return list(
+        qs.values(*keys, **named)
+        .annotate(ptd=Count("id"), participants=Count("participant", distinct=True))
+        .order_by("-ptd", *keys, *named)
+    )
+
+
+def training_figures(*, programme: Programme, filters: FigureFilters) -> TrainingFigures:
+    """Participants and participant training days by sex, role, course, factory and month."""
+    qs = attended_days(programme=programme, filters=filters)
+    totals = qs.aggregate(
+        ptd=Count("id"),
+        participants=Count("participant", distinct=True),
+        female_ptd=Count("id", filter=Q(participant__sex=Sex.FEMALE)),
+        female_participants=Count("participant", filter=Q(participant__sex=Sex.FEMALE), distinct=True),
+        sessions=Count("day__session", distinct=True),
+        factories=Count("participant__factory", distinct=True),
+    )
+    sex_labels, role_labels = dict(Sex.choices), dict(ParticipantRole.choices)
+    by_sex = [
+        {**row, "label": sex_labels.get(row["participant__sex"], "")}
+        for row in _grouped(qs, "participant__sex")
+    ]
+    by_role = [
+        {**row, "label": role_labels.get(row["participant__role"], "")}
+        for row in _grouped(qs, "participant__role")
+    ]
+    by_course = _grouped(qs, course_id=F("day__session__course_id"), title=F("day__session__course__title"))
+    by_factory = _grouped(
+        qs,
+        factory_id=F("participant__factory_id"),
+        name=F("participant__factory__name"),
+        public_id=F("participant__factory__public_id"),
+    )
+    by_month = sorted(_grouped(qs, month=TruncMonth("day__date")), key=lambda row: row["month"])
+    figures = TrainingFigures(totals, by_sex, by_role, by_course, by_factory, by_month)
+    figures.evaluations_by_course, figures.evaluations_by_trainer = evaluation_averages(
+        programme=programme, filters=filters
+    )
+    return figures
+
+
+RATING_AVERAGES = {
+    "overall": Avg("overall"),
+    "content": Avg("content"),
+    "trainers": Avg("trainers"),
+    "usefulness": Avg("usefulness"),
+}
+
+
+def evaluation_averages(
+    *, programme: Programme, filters: FigureFilters
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Average ratings per course and per trainer (a trainer counts every evaluation of their sessions)."""
+    qs = Evaluation.objects.filter(programme=programme, participant__session__cancelled_at__isnull=True)
+    if filters.start:
+        qs = qs.filter(participant__session__ends_on__gte=filters.start)
+    if filters.end:
+        qs = qs.filter(participant__session__starts_on__lte=filters.end)
+    if filters.course_id:
+        qs = qs.filter(participant__session__course_id=filters.course_id)
+    if filters.factory_id:
+        qs = qs.filter(participant__factory_id=filters.factory_id)
+    by_course = list(
+        qs.values(
+            course_id=F("participant__session__course_id"), title=F("participant__session__course__title")
+        )
+        .annotate(count=Count("id"), **RATING_AVERAGES)
+        .order_by("title")
+    )
+    trainer_rows = (
+        SessionTrainer.objects.filter(programme=programme, session__participants__evaluation__in=qs)
+        .values("user_id", name=F("user__full_name"))
+        .annotate(
+            count=Count("session__participants__evaluation"),
+            **{key: Avg(f"session__participants__evaluation__{key}") for key in RATING_AVERAGES},
+        )
+        .order_by("name")
+    )
+    return by_course, list(trainer_rows)
+
+
+# --- Entitlements ---------------------------------------------------------------------------
+
+
+def _days_used(outer_factory: str = "factory_id") -> SubqueryCount:
+    """Attended days of a factory's participants inside the entitlement's period, in sessions
+    that count toward entitlements."""
+    return SubqueryCount(
+        Attendance.objects.filter(
+            participant__factory_id=OuterRef(outer_factory),
+            day__date__gte=OuterRef("starts_on"),
+            day__date__lte=OuterRef("ends_on"),
+            day__session__counts_toward_entitlement=True,
+            day__session__cancelled_at__isnull=True,
+        ).values("pk")
+    )
+
+
+def _days_booked(today: dt.date) -> SubqueryCount:
+    """Days still to come in the period for which the factory's participants are enrolled."""
+    return SubqueryCount(
+        SessionDay.objects.filter(
+            session__participants__factory_id=OuterRef("factory_id"),
+            date__gte=OuterRef("starts_on"),
+            date__lte=OuterRef("ends_on"),
+            date__gt=today,
+            session__counts_toward_entitlement=True,
+            session__cancelled_at__isnull=True,
+        ).values("pk", "session__participants__pk")
+    )
+
+
+def entitlements_with_use(*, programme: Programme, today: dt.date) -> QuerySet[Entitlement]:
+    """Every entitlement with the days used and booked, in one query."""
+    return (
+        Entitlement.objects.filter(programme=programme)
+        .select_related("factory")
+        .annotate(used=_days_used(), booked=_days_booked(today))
+        .annotate(remaining=F("days") - F("used"))
+    )
+
+
+def current_entitlements(*, programme: Programme, today: dt.date) -> QuerySet[Entitlement]:
+    """Each factory's entitlement whose period holds today."""
+    return entitlements_with_use(programme=programme, today=today).filter(
+        starts_on__lte=today, ends_on__gte=today
+    )
+
+
+def factory_entitlements(*, factory: Factory, today: dt.date) -> QuerySet[Entitlement]:
+    return (
+        entitlements_with_use(programme=factory.programme, today=today)
+        .filter(factory=factory)
+        .order_by("-cycle")
+    )
+
+
+def access_entitlement(*, programme: Programme, factory_id: int, cycle: int) -> Entitlement | None:
+    return Entitlement.objects.filter(programme=programme, factory_id=factory_id, cycle=cycle).first()
+
+
+def suggested_entitlement(*, factory: Factory, today: dt.date, days: int = 15) -> dict[str, Any]:
+    """The next cycle's entitlement: starts the day after the last one ends (else today) for a year."""
+    last = Entitlement.objects.filter(factory=factory).order_by("-cycle").first()
+    if last is None:
+        start = factory.enrolled_on or today
+        return {"cycle": 1, "days": days, "starts_on": start, "ends_on": _a_year_on(start)}
+    start = last.ends_on + dt.timedelta(days=1)
+    return {"cycle": last.cycle + 1, "days": last.days, "starts_on": start, "ends_on": _a_year_on(start)}
+
+
+def _a_year_on(start: dt.date) -> dt.date:
+    try:
+        return start.replace(year=start.year + 1) - dt.timedelta(days=1)
+    except ValueError:  # 29 February
+        return start.replace(year=start.year + 1, day=28)
+
+
+def factory_sessions(*, factory: Factory) -> QuerySet[Session]:
+    """Sessions a factory's people took part in (or that were held for it), with its own counts."""
+    own = Participant.objects.filter(session=OuterRef("pk"), factory=factory)
+    return (
+        Session.objects.filter(Q(factory=factory) | Q(Exists(own)))
+        .select_related("course")
+        .annotate(
+            factory_participants=SubqueryCount(own.values("pk")),
+            factory_ptd=SubqueryCount(
+                Attendance.objects.filter(day__session=OuterRef("pk"), participant__factory=factory).values(
+                    "pk"
+                )
+            ),
+        )
+        .order_by("-starts_on", "-id")
+    )
+
+
+def factories_for_choice(*, programme: Programme) -> QuerySet[Factory]:
+    return Factory.objects.filter(programme=programme).only("pk", "name", "public_id").order_by("name")
