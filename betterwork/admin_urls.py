@@ -13,6 +13,11 @@ urlpatterns = [
         admin_views.grant_revoke,
         name="revoke",
     ),
+    path(
+        "p/<str:programme_code>/users/<int:user_id>/training/<int:grant_id>/",
+        admin_views.grant_training,
+        name="training",
+    ),
     path("p/<str:programme_code>/users/<int:user_id>/active/", admin_views.user_active, name="active"),
     path("p/<str:programme_code>/audit/", admin_views.audit_list, name="audit"),
     path("programmes/", admin_views.programme_list, name="programmes"),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from betterwork import permissions, selectors, services
 from betterwork.forms import AuditFilterForm, InviteForm, ProgrammeForm
 from betterwork.middleware import principal_of, programme_of
-from betterwork.models import Programme, Role
+from betterwork.models import PROGRAMME_STAFF_ROLES, Programme, Role
 
 PAGE_SIZE = 25
 
@@ -55,6 +55,7 @@ def user_invite(request: HttpRequest, programme_code: str) -> HttpResponse:
                 full_name=form.cleaned_data["full_name"],
                 role=form.cleaned_data["role"],
                 language=form.cleaned_data["language"],
+                manages_training=form.cleaned_data["manages_training"],
                 base_url=request.build_absolute_uri("/"),
             )
         except ValidationError as error:
@@ -80,6 +81,7 @@ def user_detail(request: HttpRequest, programme_code: str, user_id: int) -> Http
             "programme": programme,
             "person": person,
             "grants": selectors.grants_in_programme(programme=programme, user=person),
+            "staff_roles": sorted(PROGRAMME_STAFF_ROLES),
         },
     )
 
@@ -98,6 +100,29 @@ def grant_revoke(request: HttpRequest, programme_code: str, user_id: int, grant_
         raise Http404 from error
     else:
         messages.success(request, _("Role removed."))
+    return redirect("people:detail", programme_code=programme.code, user_id=person.pk)
+
+
+@login_required
+@require_POST
+def grant_training(request: HttpRequest, programme_code: str, user_id: int, grant_id: int) -> HttpResponse:
+    programme, principal = _programme_manager_context(request)
+    person = selectors.access_programme_user(programme=programme, user_id=user_id)
+    grant = selectors.access_grant(programme=programme, user=person, grant_id=grant_id)
+    on = request.POST.get("manages_training") == "1"
+    try:
+        services.grant_set_training(actor=principal, grant=grant, manages_training=on)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except PermissionDenied as error:
+        raise Http404 from error
+    else:
+        messages.success(
+            request,
+            _("%(name)s is now a training officer.") % {"name": person}
+            if on
+            else _("%(name)s is no longer a training officer.") % {"name": person},
+        )
     return redirect("people:detail", programme_code=programme.code, user_id=person.pk)
 
 

@@ -32,6 +32,11 @@ class InviteForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"))
     role = forms.ChoiceField(label=_("Role"))
     language = forms.ChoiceField(label=_("Language of e-mails"), choices=settings.LANGUAGES)
+    manages_training = forms.BooleanField(
+        label=_("Training officer"),
+        required=False,
+        help_text=_("Manages the programme's course catalogue, all training sessions and entitlements."),
+    )
 
     def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -19,7 +19,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from betterwork import audit, permissions, tenancy
-from betterwork.models import Notification, Programme, Role, RoleGrant, User
+from betterwork.models import PROGRAMME_STAFF_ROLES, Notification, Programme, Role, RoleGrant, User
 from betterwork.permissions import Principal
 from betterwork.selectors import programme_cache_key
 
@@ -34,6 +34,7 @@ def _grant_snapshot(grant: RoleGrant) -> dict[str, object]:
         "factory_id": grant.factory_id,
         "buyer_id": grant.buyer_id,
         "is_admin": grant.is_admin,
+        "manages_training": grant.manages_training,
     }
 
 
@@ -68,6 +69,7 @@ def user_invite(
     language: str = "en",
     factory: Any = None,
     is_admin: bool = False,
+    manages_training: bool = False,
     base_url: str,
 ) -> RoleGrant:
     """Invite someone into a role in a programme: a new account, or a new role for an existing one."""
@@ -93,6 +95,7 @@ def user_invite(
         programme=programme,
         factory=factory,
         is_admin=is_admin and role == Role.FACTORY,
+        manages_training=manages_training and role in PROGRAMME_STAFF_ROLES,
         granted_by=actor.user,
     )
     audit.record(
@@ -101,6 +104,31 @@ def user_invite(
     if new_account:
         send_invitation(user=user, programme=programme, invited_by=actor.user, base_url=base_url)
     return grant
+
+
+@transaction.atomic
+def grant_set_training(*, actor: Principal, grant: RoleGrant, manages_training: bool) -> RoleGrant:
+    """Give or take the training permission: training officers are staff holding it."""
+    programme = grant.programme
+    if programme is None or not permissions.can_manage_programme_users(actor, programme.pk):
+        raise PermissionDenied
+    if grant.role not in PROGRAMME_STAFF_ROLES:
+        raise ValidationError(_("Only the programme's staff can be training officers."))
+    locked = RoleGrant.objects.select_for_update().get(pk=grant.pk)
+    if locked.manages_training == manages_training:
+        return locked
+    before = _grant_snapshot(locked)
+    locked.manages_training = manages_training
+    locked.save(update_fields=["manages_training"])
+    audit.record(
+        actor=actor.user,
+        action="role.training",
+        obj=locked,
+        programme=programme,
+        before=before,
+        after=_grant_snapshot(locked),
+    )
+    return locked
 
 
 @transaction.atomic

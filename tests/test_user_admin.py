@@ -184,3 +184,43 @@ def test_factory_administrator_manages_only_their_own_staff(
     assert client.post(revoke).status_code == 302 and not colleague.grants.exists()
     client.force_login(user_with_role(Role.FACTORY, kh, factory=kh_factory))
     assert client.get(staff_url).status_code == 404, "a factory user who is not an administrator"
+
+
+def test_managers_make_advisors_training_officers_and_nobody_else_can(client, kh, vn, kh_manager, kh_advisor):
+    from betterwork.permissions import Principal, can_manage_training
+
+    advisor_grant = kh_advisor.grants.get()
+    toggle = people("training", kh, user_id=kh_advisor.pk, grant_id=advisor_grant.pk)
+    client.force_login(kh_advisor)  # not for themselves
+    assert client.post(toggle, {"manages_training": "1"}).status_code == 404
+    client.force_login(user_with_role(Role.PROGRAMME_MANAGER, vn))  # nor from another programme
+    assert client.post(toggle, {"manages_training": "1"}).status_code == 404
+    assert not can_manage_training(Principal.for_user(kh_advisor), kh.pk)
+
+    client.force_login(kh_manager)
+    page = client.post(toggle, {"manages_training": "1"}, follow=True)
+    assert (
+        "is now a training officer" in page.content.decode() and "training officer" in page.content.decode()
+    )
+    assert can_manage_training(Principal.for_user(kh_advisor), kh.pk)
+    assert not can_manage_training(Principal.for_user(kh_advisor), vn.pk)
+    with tenancy.scope({kh.pk}):
+        assert AuditEvent.objects.filter(action="role.training", object_id=str(advisor_grant.pk)).exists()
+    client.post(toggle, {"manages_training": "0"})
+    assert not RoleGrant.objects.get(pk=advisor_grant.pk).manages_training
+
+    factory_user = user_with_role(Role.FACTORY, kh, factory=FactoryFactory(programme=kh))
+    factory_grant = factory_user.grants.get()
+    page = client.post(
+        people("training", kh, user_id=factory_user.pk, grant_id=factory_grant.pk),
+        {"manages_training": "1"},
+        follow=True,
+    )
+    assert "can be training officers" in page.content.decode()
+    assert not RoleGrant.objects.get(pk=factory_grant.pk).manages_training
+
+
+def test_a_training_officer_can_be_invited_as_such(client, kh, kh_manager):
+    client.force_login(kh_manager)
+    assert invite(client, kh, manages_training="on").status_code == 302
+    assert RoleGrant.objects.get(user__email="sokha@example.org").manages_training
