@@ -8,7 +8,8 @@ The sheet is checked whole first and applied whole or not at all (``betterwork.i
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,11 +17,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
 from betterwork.imports import BaseImporter, RowsInvalid
+from betterwork.models import Programme
 from betterwork.permissions import Principal
-from betterwork.spreadsheets import Column, RowError, parse_bool, parse_choice, parse_text
+from betterwork.spreadsheets import (
+    Column,
+    RowError,
+    parse_bool,
+    parse_choice,
+    parse_date,
+    parse_int,
+    parse_text,
+)
 from factories.models import Factory
 from training import services
-from training.models import Participant, ParticipantRole, Session, SessionDay, SessionMode, Sex
+from training.models import Entitlement, Participant, ParticipantRole, Session, SessionDay, SessionMode, Sex
 from training.selectors import attendance_marks
 
 KIND = "training.attendance"
@@ -47,16 +57,6 @@ class AttendanceImporter(BaseImporter):
         ]
 
     # --- Resolving factories and people --------------------------------------------------
-
-    def _factories(self) -> dict[str, Factory]:
-        """Factories of the programme by public id and by name, folded for matching."""
-        found: dict[str, Factory] = {}
-        for factory in Factory.objects.filter(programme_id=self.session.programme_id).only(
-            "pk", "name", "public_id"
-        ):
-            found[factory.public_id.casefold()] = factory
-            found.setdefault(factory.name.casefold(), factory)
-        return found
 
     def _resolve(
         self, row: dict[str, Any], factories: dict[str, Factory]
@@ -94,7 +94,7 @@ class AttendanceImporter(BaseImporter):
     def _rows(
         self, rows: list[dict[str, Any]]
     ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None, RowError | None]]:
-        factories = self._factories()
+        factories = _factories_by_key(self.session.programme_id)
         seen: dict[tuple[str, int | None, str], int] = {}
         for row in rows:
             fields, problem = self._resolve(row, factories)
@@ -218,3 +218,137 @@ def attendance_sheet(session: Session) -> tuple[list[Column], list[list[Any]]]:
         for p in Participant.objects.filter(session=session).select_related("factory").order_by("name", "id")
     ]
     return list(importer.columns), rows
+
+
+class EntitlementImporter(BaseImporter):
+    """Training-day entitlements of many factories at once, e.g. every factory's next cycle.
+    A row for a factory and cycle that exist already changes that entitlement."""
+
+    kind = "training.entitlements"
+    columns: Sequence[Column] = [
+        Column("factory", _l("Factory"), parse_text(200), aliases=("factory id",)),
+        Column("cycle", _l("Cycle"), parse_int(1, 99)),
+        Column("days", _l("Training days"), parse_int(0, 365)),
+        Column("starts_on", _l("From"), parse_date),
+        Column("ends_on", _l("Until"), parse_date),
+        Column("note", _l("Note"), parse_text(300), required=False),
+    ]
+
+    def __init__(self, programme: Programme) -> None:
+        self.programme = programme
+
+    def _placed(
+        self, rows: list[dict[str, Any]]
+    ) -> tuple[list[tuple[dict[str, Any], Factory]], list[RowError]]:
+        factories = _factories_by_key(self.programme.pk)
+        placed, errors = [], []
+        seen: dict[tuple[int, int], int] = {}
+        for row in rows:
+            factory = factories.get(row["factory"].strip().casefold())
+            if factory is None:
+                errors.append(
+                    RowError(
+                        row["_row"],
+                        _("Factory"),
+                        _("No factory of the programme has the id or name “%(value)s”.")
+                        % {"value": row["factory"]},
+                    )
+                )
+                continue
+            if row["ends_on"] < row["starts_on"]:
+                errors.append(RowError(row["_row"], _("Until"), _("The period ends before it starts.")))
+                continue
+            key = (factory.pk, row["cycle"])
+            if key in seen:
+                errors.append(
+                    RowError(
+                        row["_row"],
+                        _("Cycle"),
+                        _("This factory's cycle is also on row %(row)s.") % {"row": seen[key]},
+                    )
+                )
+                continue
+            seen[key] = row["_row"]
+            placed.append((row, factory))
+        return placed, errors
+
+    def check(self, *, rows: list[dict[str, Any]], target: Any) -> list[RowError]:
+        placed, errors = self._placed(rows)
+        # The periods as they will be once imported: the sheet's rows replace the same cycles.
+        periods: dict[int, dict[int, tuple[dt.date, dt.date, int]]] = {}
+        factory_ids = {factory.pk for _row, factory in placed}
+        for e in Entitlement.objects.filter(factory_id__in=factory_ids).only(
+            "factory_id", "cycle", "starts_on", "ends_on"
+        ):
+            periods.setdefault(e.factory_id, {})[e.cycle] = (e.starts_on, e.ends_on, 0)
+        for row, factory in placed:
+            periods.setdefault(factory.pk, {})[row["cycle"]] = (row["starts_on"], row["ends_on"], row["_row"])
+        for cycles in periods.values():
+            ordered = sorted(cycles.items(), key=lambda item: item[1][0])
+            for (cycle_a, (_s, end_a, _r)), (cycle_b, (start_b, _e, row_b)) in zip(
+                ordered, ordered[1:], strict=False
+            ):
+                if start_b <= end_a:
+                    errors.append(
+                        RowError(
+                            row_b or cycles[cycle_a][2],
+                            _("From"),
+                            _("Cycles %(a)s and %(b)s of this factory would overlap.")
+                            % {"a": cycle_a, "b": cycle_b},
+                        )
+                    )
+        return errors
+
+    def apply(self, *, rows: list[dict[str, Any]], target: Any, actor: Principal) -> dict[str, int]:
+        placed, errors = self._placed(rows)
+        if errors:
+            raise RowsInvalid(errors)
+        created = changed = 0
+        for row, factory in sorted(placed, key=lambda item: (item[1].pk, item[0]["starts_on"])):
+            existed = Entitlement.objects.filter(factory=factory, cycle=row["cycle"]).exists()
+            try:
+                services.entitlement_save(actor=actor, factory=factory, cycle=row["cycle"], data=row)
+            except ValidationError as error:
+                raise RowsInvalid(
+                    [RowError(row["_row"], "", message) for message in error.messages]
+                ) from error
+            changed, created = changed + existed, created + (not existed)
+        return {"created": created, "changed": changed}
+
+
+def _factories_by_key(programme_id: int) -> dict[str, Factory]:
+    """Factories of the programme by public id and by name, folded for matching."""
+    found: dict[str, Factory] = {}
+    for factory in Factory.objects.filter(programme_id=programme_id).only(
+        "pk", "name", "public_id", "programme_id"
+    ):
+        found[factory.public_id.casefold()] = factory
+        found.setdefault(factory.name.casefold(), factory)
+    return found
+
+
+def entitlement_sheet(entitlements: Iterable[Entitlement]) -> tuple[list[Column | str], list[list[Any]]]:
+    """Entitlements with their use; the first columns import back unchanged."""
+    columns: list[Column | str] = [
+        *EntitlementImporter.columns,
+        _l("Factory name"),
+        _l("Used"),
+        _l("Booked"),
+        _l("Remaining"),
+    ]
+    rows = [
+        [
+            e.factory.public_id,
+            e.cycle,
+            e.days,
+            e.starts_on,
+            e.ends_on,
+            e.note,
+            e.factory.name,
+            e.used,
+            e.booked,
+            e.remaining,
+        ]  # type: ignore[attr-defined]
+        for e in entitlements
+    ]
+    return columns, rows

@@ -26,6 +26,8 @@ urlpatterns = [
     path("courses/<int:pk>/edit/", views.course_edit, name="course_edit"),
     path("entitlements/", views.entitlement_list, name="entitlements"),
     path("entitlements/set/", views.entitlement_edit, name="entitlement_edit"),
+    path("entitlements/import/", views.entitlement_import, name="entitlement_import"),
+    path("entitlements/export/", views.entitlement_export, name="entitlement_export"),
     path("factories/<int:factory_id>/", views.factory_training, name="factory"),
     path("figures/", views.figures, name="figures"),
 ]

@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from betterwork import permissions
-from betterwork.forms import SpreadsheetUploadForm, add_service_error
-from betterwork.imports import import_apply, import_preview, import_run_for
+from betterwork.forms import add_service_error
+from betterwork.import_views import import_step
 from betterwork.middleware import principal_of, programme_of
 from betterwork.spreadsheets import export_response
 from factories import selectors as factory_selectors
@@ -34,7 +34,7 @@ from training.forms import (
     ParticipantForm,
     SessionForm,
 )
-from training.imports import AttendanceImporter, attendance_sheet
+from training.imports import AttendanceImporter, EntitlementImporter, attendance_sheet, entitlement_sheet
 from training.models import RATING_FIELDS, Session, SessionMode
 
 PAGE_SIZE = 25
@@ -595,60 +595,81 @@ def attendance_import(request: HttpRequest, programme_code: str, pk: int) -> Htt
     session, principal = _session_for_running(request, pk)
     programme = session.programme
     importer = AttendanceImporter(session)
-    form = SpreadsheetUploadForm()
-    run = None
-    if request.method == "POST" and request.POST.get("run", "").isdigit():
-        run = import_run_for(
-            run_id=int(request.POST["run"]), kind=importer.kind, target_id=importer.target_id(session)
-        )
-        if run is None:
-            raise Http404
-        try:
-            run = import_apply(actor=principal, run=run, importer=importer, target=session)
-        except PermissionDenied as error:
-            raise Http404 from error
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            if run.status == run.Status.APPLIED:
-                summary = run.summary
-                messages.success(
-                    request,
-                    _(
-                        "Attendance imported: %(rows)s participants (%(new)s new), %(marked)s days marked, %(cleared)s cleared."
-                    )
-                    % {
-                        "rows": summary.get("rows", 0),
-                        "new": summary.get("participants_added", 0),
-                        "marked": summary.get("days_marked", 0),
-                        "cleared": summary.get("days_cleared", 0),
-                    },
-                )
-                return redirect("training:session", programme_code=programme.code, pk=session.pk)
-    elif request.method == "POST":
-        form = SpreadsheetUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["spreadsheet"]
-            run = import_preview(
-                actor=principal,
-                programme=programme,
-                importer=importer,
-                target=session,
-                content=upload.read(),
-                filename=upload.name,
+    step = import_step(request, actor=principal, programme=programme, importer=importer, target=session)
+    if step.applied and step.run:
+        summary = step.run.summary
+        messages.success(
+            request,
+            _(
+                "Attendance imported: %(rows)s participants (%(new)s new), %(marked)s days marked, %(cleared)s cleared."
             )
+            % {
+                "rows": summary.get("rows", 0),
+                "new": summary.get("participants_added", 0),
+                "marked": summary.get("days_marked", 0),
+                "cleared": summary.get("days_cleared", 0),
+            },
+        )
+        return redirect("training:session", programme_code=programme.code, pk=session.pk)
+    here = reverse("training:attendance_import", kwargs={"programme_code": programme.code, "pk": session.pk})
     return render(
         request,
         "training/attendance_import.html",
         {
             "programme": programme,
             "session": session,
-            "form": form,
-            "run": run,
+            "form": step.form,
+            "run": step.run,
+            "here": here,
             "columns": importer.columns,
             "template_url": reverse(
                 "training:attendance_export", kwargs={"programme_code": programme.code, "pk": session.pk}
             )
             + "?format=xlsx",
+        },
+    )
+
+
+@login_required
+def entitlement_export(request: HttpRequest, programme_code: str) -> HttpResponse:
+    programme, _principal = _staff_programme(request)
+    current_only = request.GET.get("show") != "all"
+    today = programme.today()
+    rows = (
+        selectors.current_entitlements(programme=programme, today=today)
+        if current_only
+        else selectors.entitlements_with_use(programme=programme, today=today)
+    )
+    columns, lines = entitlement_sheet(rows.order_by("factory__name", "-cycle"))
+    fmt: Literal["csv", "xlsx"] = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    return export_response(f"entitlements-{programme.code}-{today:%Y-%m-%d}", columns, lines, fmt)
+
+
+@login_required
+def entitlement_import(request: HttpRequest, programme_code: str) -> HttpResponse:
+    """Set many factories' entitlements from a spreadsheet, e.g. every factory's next cycle."""
+    programme, principal = _staff_programme(request)
+    if not permissions.can_manage_training(principal, programme.pk):
+        raise Http404
+    importer = EntitlementImporter(programme)
+    step = import_step(request, actor=principal, programme=programme, importer=importer, target=programme)
+    if step.applied and step.run:
+        messages.success(
+            request,
+            _("Entitlements imported: %(created)s new, %(changed)s changed.")
+            % {"created": step.run.summary.get("created", 0), "changed": step.run.summary.get("changed", 0)},
+        )
+        return redirect("training:entitlements", programme_code=programme.code)
+    return render(
+        request,
+        "training/entitlement_import.html",
+        {
+            "programme": programme,
+            "form": step.form,
+            "run": step.run,
+            "here": reverse("training:entitlement_import", kwargs={"programme_code": programme.code}),
+            "columns": importer.columns,
+            "template_url": reverse("training:entitlement_export", kwargs={"programme_code": programme.code})
+            + "?show=all",
         },
     )

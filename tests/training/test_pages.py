@@ -278,3 +278,56 @@ def test_lists_keep_their_query_count_flat(client, kh, officer, course):
     grow(6)
     after = {path: queries(path) for path in pages}
     assert after == before
+
+
+def test_entitlements_round_trip_through_a_spreadsheet(client, kh, kh_factory, officer):
+    other = FactoryFactory(programme=kh, name="Mekong Knits")
+    run(
+        officer,
+        kh,
+        services.entitlement_save,
+        factory=kh_factory,
+        cycle=1,
+        data={"days": 15, "starts_on": dt.date(2025, 1, 1), "ends_on": dt.date(2025, 12, 31)},
+    )
+    client.force_login(officer)
+    exported = client.get("/p/KH/training/entitlements/export/?show=all&format=csv")
+    header, *rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert header[:5] == ["Factory", "Cycle", "Training days", "From", "Until"] and "Remaining" in header
+    assert rows[0][:5] == [kh_factory.public_id, "1", "15", "2025-01-01", "2025-12-31"]
+
+    def send(lines):
+        data = sheet([header[:6], *lines])
+        data.name = "entitlements.csv"
+        return client.post("/p/KH/training/entitlements/import/", {"spreadsheet": data})
+
+    bad = send(
+        [
+            [kh_factory.public_id, "2", "15", "2025-12-01", "2026-11-30", ""],  # overlaps cycle 1
+            ["Nobody Ltd", "1", "15", "2026-01-01", "2026-12-31", ""],
+            [other.name, "1", "-3", "2026-01-01", "2026-12-31", ""],
+        ]
+    )
+    problems = {(e["row"], e["column"]) for e in bad.context["run"].errors}
+    assert (2, "From") in problems and (3, "Factory") in problems and (4, "Training days") in problems
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        from training.models import Entitlement
+
+        assert Entitlement.objects.count() == 1
+
+    good = send(
+        [
+            [kh_factory.public_id, "1", "12", "2025-01-01", "2025-12-31", "reduced"],
+            [kh_factory.public_id, "2", "15", "2026-01-01", "2026-12-31", ""],
+            [other.name, "1", "15", "2026-01-01", "2026-12-31", ""],
+        ]
+    )
+    assert "3 rows are ready to import" in good.content.decode()
+    done = client.post("/p/KH/training/entitlements/import/", {"run": good.context["run"].pk}, follow=True)
+    assert "Entitlements imported: 2 new, 1 changed." in done.content.decode()
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        assert sorted(Entitlement.objects.values_list("factory_id", "cycle", "days")) == sorted(
+            [(kh_factory.pk, 1, 12), (kh_factory.pk, 2, 15), (other.pk, 1, 15)]
+        )
+    client.force_login(user_with_role(Role.ADVISOR, kh))  # without the training permission
+    assert client.get("/p/KH/training/entitlements/import/").status_code == 404

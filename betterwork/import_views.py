@@ -1,0 +1,63 @@
+"""The two steps of a spreadsheet import as a page sees them, shared by every import page.
+
+A POST with a file checks it (``import_preview``); a POST naming a clean run confirms it
+(``import_apply``). The page renders ``includes/import_upload.html`` and, once there is a
+run, ``includes/import_preview.html``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest
+
+from betterwork.forms import SpreadsheetUploadForm
+from betterwork.imports import Importer, import_apply, import_preview, import_run_for
+from betterwork.models import ImportRun, Programme
+from betterwork.permissions import Principal
+
+
+@dataclass
+class ImportStep:
+    form: SpreadsheetUploadForm
+    run: ImportRun | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.run is not None and self.run.status == ImportRun.Status.APPLIED
+
+
+def import_step(
+    request: HttpRequest, *, actor: Principal, programme: Programme, importer: Importer, target: Any
+) -> ImportStep:
+    """Handle the request's step of the import; the caller has checked who may import here."""
+    step = ImportStep(form=SpreadsheetUploadForm())
+    if request.method != "POST":
+        return step
+    run_id = request.POST.get("run", "")
+    if run_id.isdigit():
+        run = import_run_for(run_id=int(run_id), kind=importer.kind, target_id=importer.target_id(target))
+        if run is None:
+            raise Http404
+        try:
+            step.run = import_apply(actor=actor, run=run, importer=importer, target=target)
+        except PermissionDenied as error:
+            raise Http404 from error
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return step
+    step.form = SpreadsheetUploadForm(request.POST, request.FILES)
+    if step.form.is_valid():
+        upload = step.form.cleaned_data["spreadsheet"]
+        step.run = import_preview(
+            actor=actor,
+            programme=programme,
+            importer=importer,
+            target=target,
+            content=upload.read(),
+            filename=upload.name,
+        )
+    return step
