@@ -110,6 +110,15 @@ def factory_staff(*, factory_id: int) -> QuerySet[RoleGrant]:
     )
 
 
+def factory_staff_of(*, factory_ids: set[int]) -> dict[int, list[User]]:
+    """The active users of several factories at once, by factory id."""
+    staff: dict[int, list[User]] = {}
+    grants = RoleGrant.objects.filter(role=Role.FACTORY, factory_id__in=factory_ids, user__is_active=True)
+    for grant in grants.select_related("user"):
+        staff.setdefault(grant.factory_id, []).append(grant.user)  # type: ignore[arg-type]
+    return staff
+
+
 def access_programme(*, programme_id: int) -> Programme:
     programme = Programme.objects.filter(pk=programme_id).first()
     if programme is None:

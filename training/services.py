@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -10,10 +11,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from betterwork import audit, permissions
+from betterwork import audit, notifications, permissions
 from betterwork import selectors as people_selectors
 from betterwork.models import Programme, User
 from betterwork.permissions import Principal
@@ -320,6 +322,8 @@ def session_update(
     _set_days(locked, dates)
     _set_trainers(locked, trainers)
     old, new = audit.changed(before, _session_picture(locked))
+    if "days" in new:
+        _tell_factories(locked)
     if new:
         audit.record(
             actor=actor.user,
@@ -349,6 +353,7 @@ def session_cancel(*, actor: Principal, session: Session, reason: str) -> Sessio
     locked.cancelled_at = timezone.now()
     locked.cancel_reason = reason.strip()
     locked.save(update_fields=["cancelled_at", "cancel_reason"])
+    _tell_factories(locked)
     audit.record(
         actor=actor.user,
         action="training.session.cancel",
@@ -357,6 +362,38 @@ def session_cancel(*, actor: Principal, session: Session, reason: str) -> Sessio
         reason=locked.cancel_reason,
     )
     return locked
+
+
+def _tell_factories(session: Session) -> None:
+    """The users of each factory with people enrolled learn of a cancellation or new dates."""
+    enrolled = Counter(
+        Participant.objects.filter(session=session, factory__isnull=False).values_list(
+            "factory_id", flat=True
+        )
+    )
+    if not enrolled:
+        return
+    days = [
+        f"{d:%Y-%m-%d}" for d in SessionDay.objects.filter(session=session).values_list("date", flat=True)
+    ]
+    factories = Factory.objects.filter(pk__in=enrolled).select_related("programme")
+    staff = people_selectors.factory_staff_of(factory_ids=set(enrolled))
+    for factory in factories:
+        notifications.notify(
+            recipients=staff.get(factory.pk, []),
+            programme=session.programme_id,
+            template="notifications/training_session_changed",
+            context={
+                "session": session,
+                "factory": factory.name,
+                "enrolled": enrolled[factory.pk],
+                "days": days,
+            },
+            link=reverse(
+                "training:factory",
+                kwargs={"programme_code": factory.programme.code, "factory_id": factory.pk},
+            ),
+        )
 
 
 # --- Participants, attendance, evaluations --------------------------------------------------

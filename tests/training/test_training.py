@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
@@ -456,3 +457,39 @@ def test_course_templates_are_copied_then_adapted(kh, officer):
     assert adapted.days == 3
     template.refresh_from_db()
     assert template.days == 4  # the global template stays as it was
+
+
+def test_factories_hear_of_cancelled_or_moved_sessions(
+    kh, kh_factory, officer, course, django_capture_on_commit_callbacks
+):
+    today = kh.today()
+    coming = run(
+        officer,
+        kh,
+        services.session_create,
+        programme=kh,
+        data={"course": course, "mode": SessionMode.OPEN},
+        dates=[today + dt.timedelta(days=7)],
+        trainers=[],
+    )
+    hr = user_with_role(Role.FACTORY, kh, factory=kh_factory)
+    other = user_with_role(Role.FACTORY, kh, factory=FactoryFactory(programme=kh, name="Not enrolled"))
+    enrol(officer, kh, coming, "Ana", factory=kh_factory)
+    enrol(officer, kh, coming, "Ben", factory=kh_factory)
+    with django_capture_on_commit_callbacks(execute=True):
+        run(
+            officer,
+            kh,
+            services.session_update,
+            session=coming,
+            data={},
+            dates=[today + dt.timedelta(days=9)],
+            trainers=[officer],
+        )
+        run(officer, kh, services.session_cancel, session=coming, reason="Trainer ill")
+    assert [m.to for m in mail.outbox] == [[hr.email], [hr.email]]
+    moved, cancelled = mail.outbox
+    assert "new dates" in moved.body and (today + dt.timedelta(days=9)).isoformat() in moved.body
+    assert "2 people from Angkor Garments are enrolled" in moved.body
+    assert "cancelled" in cancelled.subject.lower() and "Trainer ill" in cancelled.body
+    assert other.email not in {to for m in mail.outbox for to in m.to}
