@@ -242,7 +242,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-stuck-reports": {"task": "reporting.sweep_stuck_reports", "schedule": 60.0},
     # Draft reports whose factory review window closed (and whose comments are answered) become final.
     "finalise-closed-reviews": {"task": "assessments.finalise_closed_reviews", "schedule": 3600.0},
+    # Participants' names of long-past training sessions are erased.
+    "erase-old-participant-names": {"task": "training.erase_old_participant_names", "schedule": 86400.0},
 }
+# Training participants' names are erased this long after their session ended; figures stay.
+TRAINING_NAMES_KEPT_DAYS = int(os.environ.get("TRAINING_NAMES_KEPT_DAYS", str(3 * 365)))
 # A report queued or rendering for longer than this is taken as stalled (a render takes seconds).
 REPORT_STUCK_AFTER_SECONDS = int(os.environ.get("REPORT_STUCK_AFTER_SECONDS", "120"))
 
@@ -288,6 +292,8 @@ SPECTACULAR_SETTINGS = {
         "AssessmentStatusEnum": "assessments.models.AssessmentStatus",
         "ToolStatusEnum": "assessments.models.ToolStatus",
         "EnrolmentStatusEnum": "factories.models.EnrolmentStatus",
+        "ParticipantRoleEnum": "training.models.ParticipantRole",
+        "SessionModeEnum": "training.models.SessionMode",
     },
 }
 

@@ -202,6 +202,8 @@ class Participant(TenantModel):
         help_text=_("For participants from outside the programme's factories."),
     )
     enrolled_at = models.DateTimeField(auto_now_add=True)
+    # Names are kept only as long as the programme needs them (settings.TRAINING_NAMES_KEPT_DAYS).
+    name_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
         ordering = ["name", "id"]

@@ -7,10 +7,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -615,3 +616,25 @@ def entitlement_save(*, actor: Principal, factory: Factory, cycle: int, data: di
             after=new,
         )
     return entitlement
+
+
+@transaction.atomic
+def participant_names_erase(*, programme: Programme, today: dt.date) -> int:
+    """Erase the names of participants whose session ended more than the kept period ago; the
+    figures (sex, role, factory, attendance) stay. A system job: no acting person."""
+    cutoff = today - dt.timedelta(days=settings.TRAINING_NAMES_KEPT_DAYS)
+    old = Participant.objects.filter(
+        programme=programme, session__ends_on__lt=cutoff, name_erased_at__isnull=True
+    )
+    erased = old.update(
+        name=Concat(Value(_("Participant") + " "), Cast("id", CharField())), name_erased_at=timezone.now()
+    )
+    if erased:
+        audit.record(
+            actor=None,
+            action="training.names.erase",
+            obj=programme,
+            programme=programme,
+            after={"participants": erased, "sessions_ended_before": cutoff.isoformat()},
+        )
+    return erased

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -222,6 +223,7 @@ def _session_page(
             "participant_form": participant_form,
             "places_left": max(session.capacity - len(participants), 0),
             "any_day_come": any(day.date <= today for day in days),
+            "names_kept_years": max(round(settings.TRAINING_NAMES_KEPT_DAYS / 365), 1),
             **extra,
         },
     )

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from betterwork import tenancy
-from betterwork.models import Role
+from betterwork.models import AuditEvent, Role
 from betterwork.permissions import Principal
 from tests.model_factories import FactoryFactory, user_with_role
 from training import selectors, services
@@ -493,3 +493,42 @@ def test_factories_hear_of_cancelled_or_moved_sessions(
     assert "2 people from Angkor Garments are enrolled" in moved.body
     assert "cancelled" in cancelled.subject.lower() and "Trainer ill" in cancelled.body
     assert other.email not in {to for m in mail.outbox for to in m.to}
+
+
+def test_names_of_long_past_participants_are_erased_and_figures_stay(
+    kh, kh_factory, officer, course, settings
+):
+    from training.tasks import erase_old_participant_names
+
+    settings.TRAINING_NAMES_KEPT_DAYS = 100
+    old = run(
+        officer,
+        kh,
+        services.session_create,
+        programme=kh,
+        data={"course": course, "mode": SessionMode.OPEN},
+        dates=past_days(kh, 1, ago=200),
+        trainers=[],
+    )
+    recent = run(
+        officer,
+        kh,
+        services.session_create,
+        programme=kh,
+        data={"course": course, "mode": SessionMode.OPEN},
+        dates=past_days(kh, 1, ago=20),
+        trainers=[],
+    )
+    ana = enrol(officer, kh, old, "Ana Secret", factory=kh_factory)
+    ben = enrol(officer, kh, recent, "Ben Recent", factory=kh_factory)
+    mark(officer, kh, old, [(ana.pk, days_of(kh, old)[0].pk)])
+    before = figures(kh).totals
+    assert erase_old_participant_names() == {"KH": 1}
+    assert erase_old_participant_names() == {"KH": 0}  # once only
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        ana.refresh_from_db()
+        ben.refresh_from_db()
+        assert ana.name == f"Participant {ana.pk}" and ana.name_erased_at and ana.sex == "female"
+        assert ben.name == "Ben Recent"
+        assert AuditEvent.objects.filter(action="training.names.erase").count() == 1
+    assert figures(kh).totals == before
