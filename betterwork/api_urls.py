@@ -11,4 +11,5 @@ urlpatterns = [
     path("v1/p/<str:programme_code>/factories/", include("factories.api_urls")),
     path("v1/p/<str:programme_code>/assessments/", include("assessments.api_urls")),
     path("v1/p/<str:programme_code>/reports/", include("reporting.api_urls")),
+    path("v1/p/<str:programme_code>/training/", include("training.api_urls")),
 ]

@@ -86,10 +86,10 @@ class SessionForm(forms.Form):
         required=False,
         help_text=_l("Trainers from outside the programme."),
     )
-    venue = forms.CharField(label=_l("Place"), max_length=200, required=False)
+    venue = forms.CharField(label=_l("Venue"), max_length=200, required=False)
     online = forms.BooleanField(label=_l("Online"), required=False)
     online_link = forms.URLField(label=_l("Online meeting link"), required=False, assume_scheme="https")
-    capacity = forms.IntegerField(label=_l("Places"), min_value=1, max_value=500, initial=25)
+    capacity = forms.IntegerField(label=_l("Number of places"), min_value=1, max_value=500, initial=25)
     language = forms.ChoiceField(
         label=_l("Language"), choices=[("", "—"), *LANGUAGE_NAMES.items()], required=False
     )

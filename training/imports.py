@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
@@ -173,6 +174,18 @@ class AttendanceImporter(BaseImporter):
                 created += 1
             listed.add(participant.pk)
             present |= {(participant.pk, day.pk) for day in self.days if row.get(day_key(day))}
+        # Checked again under the session's lock: someone may have enrolled since the preview.
+        if len(people) > session.capacity:
+            raise RowsInvalid(
+                [
+                    RowError(
+                        0,
+                        "",
+                        _("The session has %(places)s places; with this sheet %(n)s would be enrolled.")
+                        % {"places": session.capacity, "n": len(people)},
+                    )
+                ]
+            )
         # People the sheet does not list keep their attendance.
         kept = {(p, d) for p, d in _marks(session) if p not in listed}
         try:
@@ -327,9 +340,9 @@ def _factories_by_key(programme_id: int) -> dict[str, Factory]:
     return found
 
 
-def entitlement_sheet(entitlements: Iterable[Entitlement]) -> tuple[list[Column | str], list[list[Any]]]:
+def entitlement_sheet(entitlements: Iterable[Any]) -> tuple[list[Column | str | Promise], list[list[Any]]]:
     """Entitlements with their use; the first columns import back unchanged."""
-    columns: list[Column | str] = [
+    columns: list[Column | str | Promise] = [
         *EntitlementImporter.columns,
         _l("Factory name"),
         _l("Used"),
@@ -348,7 +361,7 @@ def entitlement_sheet(entitlements: Iterable[Entitlement]) -> tuple[list[Column 
             e.used,
             e.booked,
             e.remaining,
-        ]  # type: ignore[attr-defined]
+        ]
         for e in entitlements
     ]
     return columns, rows

@@ -98,10 +98,10 @@ class Session(TenantModel):
     # First and last day, kept with the days so lists sort and filter without a join.
     starts_on = models.DateField(_("first day"))
     ends_on = models.DateField(_("last day"))
-    venue = models.CharField(_("place"), max_length=200, blank=True)
+    venue = models.CharField(_("venue"), max_length=200, blank=True)
     online = models.BooleanField(_("online"), default=False)
     online_link = models.URLField(_("online meeting link"), blank=True)
-    capacity = models.PositiveSmallIntegerField(_("places"), default=25)
+    capacity = models.PositiveSmallIntegerField(_("number of places"), default=25)
     # Training is given in the workers' languages, far more than the interface's.
     language = models.CharField(_("language"), max_length=10, blank=True)
     counts_toward_entitlement = models.BooleanField(

@@ -273,6 +273,10 @@ def evaluation_averages(
         qs = qs.filter(participant__session__course_id=filters.course_id)
     if filters.factory_id:
         qs = qs.filter(participant__factory_id=filters.factory_id)
+    if filters.sex:
+        qs = qs.filter(participant__sex=filters.sex)
+    if filters.role:
+        qs = qs.filter(participant__role=filters.role)
     by_course = list(
         qs.values(
             course_id=F("participant__session__course_id"), title=F("participant__session__course__title")

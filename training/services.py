@@ -312,6 +312,10 @@ def session_update(
                     )
                 }
             )
+    if not trainers and not fields.get("other_trainers", locked.other_trainers):
+        raise ValidationError(
+            {"trainers": _("A session needs a trainer: tick one, or name trainers from outside.")}
+        )
     if "capacity" in fields and fields["capacity"] < Participant.objects.filter(session=locked).count():
         raise ValidationError({"capacity": _("More participants are enrolled than this many places.")})
     before = _session_picture(locked)
