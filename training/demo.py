@@ -242,7 +242,8 @@ def _sessions(
             ends_on=dates[-1],
             venue=f"{factory.name}, training room" if factory else f"{programme.country} programme office",
             capacity=rng.choice((20, 25, 30)),
-            counts_toward_entitlement=course.audience != Audience.WORKERS,
+            # Entitlements buy seats in open courses; training held in a factory is arranged apart.
+            counts_toward_entitlement=not for_one,
         )
         SessionTrainer.objects.bulk_create(
             [
@@ -253,21 +254,22 @@ def _sessions(
         days = SessionDay.objects.bulk_create(
             [SessionDay(programme=programme, session=session, date=d) for d in dates]
         )
+        # In-factory sessions fill up from that factory; open ones take a few people from each of
+        # several factories (the favoured one now and then) and a few from outside.
         if for_one:
-            sources: list[Factory | None] = [factory]
+            seats: list[Factory | None] = [factory] * rng.randint(10, session.capacity)
         else:
-            sources = [
-                favoured if n % 3 == 0 else None,
-                *rng.sample(factories, k=min(len(factories), rng.randint(2, 6))),
-            ]
+            senders = rng.sample(factories, k=min(len(factories), rng.randint(2, 6)))
+            if n % 4 == 0 and favoured not in senders:
+                senders.append(favoured)
+            seats = [f for f in senders for _ in range(rng.randint(1, 2 if f == favoured else 4))]
+            seats += [None] * rng.randint(0, 2)
         participants = []
         names: set[tuple[str, int | None, str]] = set()
-        for _ in range(rng.randint(10, session.capacity)):
-            source = rng.choice([s for s in sources if s is not None] or [None])
+        for source in seats[: session.capacity]:
             name = f"{rng.choice(first_names)} {rng.choice(family_names)}"
-            outsider = source is None or (not for_one and rng.random() < 0.05)
-            organisation = rng.choice(OUTSIDE) if outsider else ""
-            key = (name.casefold(), None if outsider or source is None else source.pk, organisation)
+            organisation = rng.choice(OUTSIDE) if source is None else ""
+            key = (name.casefold(), source.pk if source else None, organisation)
             if key in names:
                 continue
             names.add(key)
@@ -278,7 +280,7 @@ def _sessions(
                     name=name,
                     sex=_pick(rng, ((Sex.FEMALE, 0.62), (Sex.MALE, 0.37), (Sex.NOT_STATED, 0.01))),
                     role=_pick(rng, ROLE_MIX[Audience(course.audience)]),
-                    factory=None if outsider else source,
+                    factory=source,
                     organisation=organisation,
                 )
             )
