@@ -299,3 +299,13 @@ class Entitlement(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.factory} · {_('Cycle')} {self.cycle}"
+
+    # ``used`` is annotated by training.selectors.entitlements_with_use (one query for a list);
+    # these derive from it rather than repeat its subquery in SQL.
+    @property
+    def remaining(self) -> int:
+        return int(self.days) - int(getattr(self, "used", 0))
+
+    @property
+    def over_by(self) -> int:
+        return max(-self.remaining, 0)

@@ -333,7 +333,6 @@ def entitlements_with_use(*, programme: Programme, today: dt.date) -> QuerySet[E
         Entitlement.objects.filter(programme=programme)
         .select_related("factory")
         .annotate(used=_days_used(), booked=_days_booked(today))
-        .annotate(remaining=F("days") - F("used"))
     )
 
 
