@@ -67,3 +67,33 @@ def test_the_report_benchmark_runs_and_reports_its_figures():
     assert result.returncode == 0, result.stderr[-2000:]
     assert "naive p50" in result.stdout and "the English one" in result.stdout
     assert re.search(r"2 worker processes\s+2 reports in", result.stdout), result.stdout
+
+
+@pytest.mark.slow
+def test_the_training_benchmark_runs_and_reports_ratios():
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "TEST_DATABASE_NAME": "betterwork_benchmark",
+    }
+    result = subprocess.run(  # noqa: S603 - our own benchmark
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.training_figures",
+            "--sessions",
+            "12",
+            "--factories",
+            "10",
+            "--repeat",
+            "2",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.count("ratio") == 3 and "entitlements page (request)" in result.stdout

@@ -569,14 +569,17 @@ class EntitlementList(generics.ListAPIView):
         query = EntitlementQuery(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         today = programme.today()
-        rows = (
-            selectors.current_entitlements(programme=programme, today=today)
-            if query.validated_data["current"]
-            else selectors.entitlements_with_use(programme=programme, today=today)
+        rows = selectors.entitlement_list(
+            programme=programme, today=today, current_only=query.validated_data["current"]
         )
         if query.validated_data.get("factory"):
             rows = rows.filter(factory_id=query.validated_data["factory"])
         return rows
+
+    def paginate_queryset(self, queryset: Any) -> list[Any] | None:
+        page = super().paginate_queryset(queryset)
+        # The use of a page's entitlements in two grouped queries (selectors.with_use).
+        return None if page is None else selectors.with_use(page, today=programme_of(self.request).today())
 
     @extend_schema(parameters=[EntitlementQuery])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -605,7 +608,11 @@ class EntitlementSet(APIView):
             selectors.access_entitlement(programme=programme, factory_id=factory.pk, cycle=cycle) is None
         )
         services.entitlement_save(actor=principal, factory=factory, cycle=cycle, data=data.validated_data)
-        row = selectors.factory_entitlements(factory=factory, today=programme.today()).get(cycle=cycle)
+        row = next(
+            e
+            for e in selectors.factory_entitlements(factory=factory, today=programme.today())
+            if e.cycle == cycle
+        )
         return Response(
             EntitlementOutput(row).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

@@ -300,7 +300,7 @@ class Entitlement(TenantModel):
     def __str__(self) -> str:
         return f"{self.factory} · {_('Cycle')} {self.cycle}"
 
-    # ``used`` is annotated by training.selectors.entitlements_with_use (one query for a list);
+    # ``used`` is set by training.selectors.with_use (two grouped queries for a page);
     # these derive from it rather than repeat its subquery in SQL.
     @property
     def remaining(self) -> int:

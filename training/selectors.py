@@ -8,6 +8,7 @@ twice: the platform keeps no registry of people across sessions, by design).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -299,55 +300,77 @@ def evaluation_averages(
 # --- Entitlements ---------------------------------------------------------------------------
 
 
-def _days_used(outer_factory: str = "factory_id") -> SubqueryCount:
-    """Attended days of a factory's participants inside the entitlement's period, in sessions
-    that count toward entitlements."""
-    return SubqueryCount(
-        Attendance.objects.filter(
-            participant__factory_id=OuterRef(outer_factory),
-            day__date__gte=OuterRef("starts_on"),
-            day__date__lte=OuterRef("ends_on"),
-            day__session__counts_toward_entitlement=True,
-            day__session__cancelled_at__isnull=True,
-        ).values("pk")
+def entitlement_list(
+    *, programme: Programme, today: dt.date, current_only: bool = False
+) -> QuerySet[Entitlement]:
+    """Entitlements of the programme (or only those whose period holds today), without their use:
+    page them first, then ``with_use`` the page."""
+    qs = Entitlement.objects.filter(programme=programme).select_related("factory")
+    if current_only:
+        qs = qs.filter(starts_on__lte=today, ends_on__gte=today)
+    return qs
+
+
+ATTENDED = "factory__training_participants__attendance"
+ENROLLED_DAYS = "factory__training_participants__session__days"
+
+
+def with_use(entitlements: Iterable[Entitlement], *, today: dt.date) -> list[Entitlement]:
+    """Set ``used`` (participant training days of the factory's people in the period, in sessions
+    that count) and ``booked`` (days still to come in the period its people are enrolled in) on
+    each entitlement, with two grouped queries for the lot.
+
+    Grouped joins from the few entitlements of a page: a count correlated to each row would let
+    PostgreSQL guess the date range's selectivity blind and scan every day of the programme per
+    entitlement (60x slower at 900 entitlements, see benchmarks/training_figures.py)."""
+    rows = list(entitlements)
+    ids = [e.pk for e in rows]
+    used = _grouped_count(
+        ids,
+        ATTENDED,
+        Q(
+            **{
+                f"{ATTENDED}__day__date__gte": F("starts_on"),
+                f"{ATTENDED}__day__date__lte": F("ends_on"),
+                f"{ATTENDED}__day__session__counts_toward_entitlement": True,
+                f"{ATTENDED}__day__session__cancelled_at__isnull": True,
+            }
+        ),
     )
-
-
-def _days_booked(today: dt.date) -> SubqueryCount:
-    """Days still to come in the period for which the factory's participants are enrolled."""
-    return SubqueryCount(
-        SessionDay.objects.filter(
-            session__participants__factory_id=OuterRef("factory_id"),
-            date__gte=OuterRef("starts_on"),
-            date__lte=OuterRef("ends_on"),
-            date__gt=today,
-            session__counts_toward_entitlement=True,
-            session__cancelled_at__isnull=True,
-        ).values("pk", "session__participants__pk")
+    booked = _grouped_count(
+        ids,
+        ENROLLED_DAYS,
+        Q(
+            **{
+                f"{ENROLLED_DAYS}__date__gt": today,
+                f"{ENROLLED_DAYS}__date__gte": F("starts_on"),
+                f"{ENROLLED_DAYS}__date__lte": F("ends_on"),
+                "factory__training_participants__session__counts_toward_entitlement": True,
+                "factory__training_participants__session__cancelled_at__isnull": True,
+            }
+        ),
     )
+    for entitlement in rows:
+        entitlement.used = used.get(entitlement.pk, 0)  # type: ignore[attr-defined]
+        entitlement.booked = booked.get(entitlement.pk, 0)  # type: ignore[attr-defined]
+    return rows
 
 
-def entitlements_with_use(*, programme: Programme, today: dt.date) -> QuerySet[Entitlement]:
-    """Every entitlement with the days used and booked, in one query."""
-    return (
-        Entitlement.objects.filter(programme=programme)
-        .select_related("factory")
-        .annotate(used=_days_used(), booked=_days_booked(today))
-    )
+def _grouped_count(ids: list[int], path: str, condition: Q) -> dict[int, int]:
+    if not ids:
+        return {}
+    counts = Entitlement.objects.filter(pk__in=ids).values("pk").annotate(n=Count(path, filter=condition))
+    return {row["pk"]: row["n"] for row in counts}
 
 
-def current_entitlements(*, programme: Programme, today: dt.date) -> QuerySet[Entitlement]:
-    """Each factory's entitlement whose period holds today."""
-    return entitlements_with_use(programme=programme, today=today).filter(
-        starts_on__lte=today, ends_on__gte=today
-    )
+def current_entitlements(*, programme: Programme, today: dt.date) -> list[Entitlement]:
+    """Each factory's entitlement whose period holds today, with its use."""
+    return with_use(entitlement_list(programme=programme, today=today, current_only=True), today=today)
 
 
-def factory_entitlements(*, factory: Factory, today: dt.date) -> QuerySet[Entitlement]:
-    return (
-        entitlements_with_use(programme=factory.programme, today=today)
-        .filter(factory=factory)
-        .order_by("-cycle")
+def factory_entitlements(*, factory: Factory, today: dt.date) -> list[Entitlement]:
+    return with_use(
+        Entitlement.objects.filter(factory=factory).select_related("factory").order_by("-cycle"), today=today
     )
 
 

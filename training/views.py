@@ -439,11 +439,7 @@ def entitlement_list(request: HttpRequest, programme_code: str) -> HttpResponse:
     programme, principal = _staff_programme(request)
     today = programme.today()
     current_only = request.GET.get("show") != "all"
-    rows = (
-        selectors.current_entitlements(programme=programme, today=today)
-        if current_only
-        else selectors.entitlements_with_use(programme=programme, today=today)
-    )
+    rows = selectors.entitlement_list(programme=programme, today=today, current_only=current_only)
     text = request.GET.get("q", "").strip()
     if text:
         rows = rows.filter(
@@ -453,6 +449,7 @@ def entitlement_list(request: HttpRequest, programme_code: str) -> HttpResponse:
         )
     rows = rows.order_by("factory__name", "-cycle")
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_use(page.object_list, today=today)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -637,12 +634,10 @@ def entitlement_export(request: HttpRequest, programme_code: str) -> HttpRespons
     programme, _principal = _staff_programme(request)
     current_only = request.GET.get("show") != "all"
     today = programme.today()
-    rows = (
-        selectors.current_entitlements(programme=programme, today=today)
-        if current_only
-        else selectors.entitlements_with_use(programme=programme, today=today)
+    rows = selectors.entitlement_list(programme=programme, today=today, current_only=current_only)
+    columns, lines = entitlement_sheet(
+        selectors.with_use(rows.order_by("factory__name", "-cycle"), today=today)
     )
-    columns, lines = entitlement_sheet(rows.order_by("factory__name", "-cycle"))
     fmt: Literal["csv", "xlsx"] = "csv" if request.GET.get("format") == "csv" else "xlsx"
     return export_response(f"entitlements-{programme.code}-{today:%Y-%m-%d}", columns, lines, fmt)
 
