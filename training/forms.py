@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from betterwork import selectors as people_selectors
 from betterwork.forms import LANGUAGE_NAMES
@@ -55,51 +55,57 @@ def parse_dates(text: str) -> list[dt.date]:
 
 
 class SessionForm(forms.Form):
-    course = forms.ModelChoiceField(label=_l("Course"), queryset=NO_CHOICES)
+    course = forms.ModelChoiceField(label=gettext_lazy("Course"), queryset=NO_CHOICES)
     mode = forms.ChoiceField(
-        label=_l("Who may attend"), choices=SessionMode.choices, widget=forms.RadioSelect
+        label=gettext_lazy("Who may attend"), choices=SessionMode.choices, widget=forms.RadioSelect
     )
     factory = forms.ModelChoiceField(
-        label=_l("Factory"),
+        label=gettext_lazy("Factory"),
         queryset=NO_CHOICES,
         required=False,
-        help_text=_l("For a session held for one factory."),
+        help_text=gettext_lazy("For a session held for one factory."),
     )
-    first_day = forms.DateField(label=_l("First day"), required=False, widget=DATE_INPUT)
+    first_day = forms.DateField(label=gettext_lazy("First day"), required=False, widget=DATE_INPUT)
     dates = forms.CharField(
-        label=_l("Days the session meets"),
+        label=gettext_lazy("Days the session meets"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_l(
+        help_text=gettext_lazy(
             "Dates like 2026-12-01, 2026-12-03. Leave empty for consecutive days from the first day, as long as the course."
         ),
     )
     trainers = forms.ModelMultipleChoiceField(
-        label=_l("Trainers"),
+        label=gettext_lazy("Trainers"),
         queryset=NO_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     other_trainers = forms.CharField(
-        label=_l("Other trainers"),
+        label=gettext_lazy("Other trainers"),
         max_length=300,
         required=False,
-        help_text=_l("Trainers from outside the programme."),
+        help_text=gettext_lazy("Trainers from outside the programme."),
     )
-    venue = forms.CharField(label=_l("Venue"), max_length=200, required=False)
-    online = forms.BooleanField(label=_l("Online"), required=False)
-    online_link = forms.URLField(label=_l("Online meeting link"), required=False, assume_scheme="https")
-    capacity = forms.IntegerField(label=_l("Number of places"), min_value=1, max_value=500, initial=25)
+    venue = forms.CharField(label=gettext_lazy("Venue"), max_length=200, required=False)
+    online = forms.BooleanField(label=gettext_lazy("Online"), required=False)
+    online_link = forms.URLField(
+        label=gettext_lazy("Online meeting link"), required=False, assume_scheme="https"
+    )
+    capacity = forms.IntegerField(
+        label=gettext_lazy("Number of places"), min_value=1, max_value=500, initial=25
+    )
     language = forms.ChoiceField(
-        label=_l("Language"), choices=[("", "—"), *LANGUAGE_NAMES.items()], required=False
+        label=gettext_lazy("Language"), choices=[("", "—"), *LANGUAGE_NAMES.items()], required=False
     )
     counts_toward_entitlement = forms.BooleanField(
-        label=_l("Counts toward entitlements"),
+        label=gettext_lazy("Counts toward entitlements"),
         required=False,
         initial=True,
-        help_text=_l("Days attended use the participants' factories' training-day entitlements."),
+        help_text=gettext_lazy("Days attended use the participants' factories' training-day entitlements."),
     )
-    notes = forms.CharField(label=_l("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        label=gettext_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -127,19 +133,19 @@ class SessionForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label=_l("Why is the session cancelled?"), max_length=300)
+    reason = forms.CharField(label=gettext_lazy("Why is the session cancelled?"), max_length=300)
 
 
 class ParticipantForm(forms.Form):
-    name = forms.CharField(label=_l("Name"), max_length=120)
-    sex = forms.ChoiceField(label=_l("Sex"), choices=Sex.choices)
-    role = forms.ChoiceField(label=_l("Role"), choices=ParticipantRole.choices)
-    factory = forms.ModelChoiceField(label=_l("Factory"), queryset=NO_CHOICES, required=False)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
+    sex = forms.ChoiceField(label=gettext_lazy("Sex"), choices=Sex.choices)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=ParticipantRole.choices)
+    factory = forms.ModelChoiceField(label=gettext_lazy("Factory"), queryset=NO_CHOICES, required=False)
     organisation = forms.CharField(
-        label=_l("Or organisation"),
+        label=gettext_lazy("Or organisation"),
         max_length=200,
         required=False,
-        help_text=_l(
+        help_text=gettext_lazy(
             "For someone from outside the programme's factories (another factory, a union, a ministry)."
         ),
     )
@@ -153,12 +159,12 @@ RATING_CHOICES = [("", "—")] + [(str(n), str(n)) for n in range(1, 6)]
 
 
 class EntitlementForm(forms.Form):
-    factory = forms.ModelChoiceField(label=_l("Factory"), queryset=NO_CHOICES)
-    cycle = forms.IntegerField(label=_l("Cycle"), min_value=1, max_value=99)
-    days = forms.IntegerField(label=_l("Training days"), min_value=0, max_value=365, initial=15)
-    starts_on = forms.DateField(label=_l("From"), widget=DATE_INPUT)
-    ends_on = forms.DateField(label=_l("Until"), widget=DATE_INPUT)
-    note = forms.CharField(label=_l("Note"), max_length=300, required=False)
+    factory = forms.ModelChoiceField(label=gettext_lazy("Factory"), queryset=NO_CHOICES)
+    cycle = forms.IntegerField(label=gettext_lazy("Cycle"), min_value=1, max_value=99)
+    days = forms.IntegerField(label=gettext_lazy("Training days"), min_value=0, max_value=365, initial=15)
+    starts_on = forms.DateField(label=gettext_lazy("From"), widget=DATE_INPUT)
+    ends_on = forms.DateField(label=gettext_lazy("Until"), widget=DATE_INPUT)
+    note = forms.CharField(label=gettext_lazy("Note"), max_length=300, required=False)
 
     def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -166,22 +172,26 @@ class EntitlementForm(forms.Form):
 
 
 class FigureFilterForm(forms.Form):
-    start = forms.DateField(label=_l("From"), required=False, widget=DATE_INPUT)
-    end = forms.DateField(label=_l("Until"), required=False, widget=DATE_INPUT)
-    course = forms.ModelChoiceField(label=_l("Course"), queryset=NO_CHOICES, required=False)
-    factory = forms.ModelChoiceField(label=_l("Factory"), queryset=NO_CHOICES, required=False)
-    sex = forms.ChoiceField(label=_l("Sex"), choices=[("", _l("All")), *Sex.choices], required=False)
+    start = forms.DateField(label=gettext_lazy("From"), required=False, widget=DATE_INPUT)
+    end = forms.DateField(label=gettext_lazy("Until"), required=False, widget=DATE_INPUT)
+    course = forms.ModelChoiceField(label=gettext_lazy("Course"), queryset=NO_CHOICES, required=False)
+    factory = forms.ModelChoiceField(label=gettext_lazy("Factory"), queryset=NO_CHOICES, required=False)
+    sex = forms.ChoiceField(
+        label=gettext_lazy("Sex"), choices=[("", gettext_lazy("All")), *Sex.choices], required=False
+    )
     role = forms.ChoiceField(
-        label=_l("Role"), choices=[("", _l("All")), *ParticipantRole.choices], required=False
+        label=gettext_lazy("Role"),
+        choices=[("", gettext_lazy("All")), *ParticipantRole.choices],
+        required=False,
     )
 
     def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["course"].queryset = selectors.course_list(programme=programme)  # type: ignore[attr-defined]
-        self.fields["course"].empty_label = _l("All courses")  # type: ignore[attr-defined]
+        self.fields["course"].empty_label = gettext_lazy("All courses")  # type: ignore[attr-defined]
         self.fields["factory"].queryset = selectors.factories_for_choice(programme=programme)  # type: ignore[attr-defined]
-        self.fields["factory"].empty_label = _l("All factories")  # type: ignore[attr-defined]
+        self.fields["factory"].empty_label = gettext_lazy("All factories")  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

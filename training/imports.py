@@ -15,7 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from betterwork.imports import BaseImporter, RowsInvalid
 from betterwork.models import Programme
@@ -48,11 +48,13 @@ class AttendanceImporter(BaseImporter):
         self.session = session
         self.days = list(SessionDay.objects.filter(session=session).order_by("date"))
         self.columns: Sequence[Column] = [
-            Column("name", _l("Name"), parse_text(120)),
-            Column("sex", _l("Sex"), parse_choice(Sex.choices)),
-            Column("role", _l("Role"), parse_choice(ParticipantRole.choices)),
-            Column("factory", _l("Factory"), parse_text(200), required=False, aliases=("factory id",)),
-            Column("organisation", _l("Organisation"), parse_text(200), required=False),
+            Column("name", gettext_lazy("Name"), parse_text(120)),
+            Column("sex", gettext_lazy("Sex"), parse_choice(Sex.choices)),
+            Column("role", gettext_lazy("Role"), parse_choice(ParticipantRole.choices)),
+            Column(
+                "factory", gettext_lazy("Factory"), parse_text(200), required=False, aliases=("factory id",)
+            ),
+            Column("organisation", gettext_lazy("Organisation"), parse_text(200), required=False),
             # Days are yes/no cells; an empty cell is "absent", as on a paper sheet.
             *(Column(day_key(day), f"{day.date:%Y-%m-%d}", parse_bool, required=False) for day in self.days),
         ]
@@ -239,12 +241,12 @@ class EntitlementImporter(BaseImporter):
 
     kind = "training.entitlements"
     columns: Sequence[Column] = [
-        Column("factory", _l("Factory"), parse_text(200), aliases=("factory id",)),
-        Column("cycle", _l("Cycle"), parse_int(1, 99)),
-        Column("days", _l("Training days"), parse_int(0, 365)),
-        Column("starts_on", _l("From"), parse_date),
-        Column("ends_on", _l("Until"), parse_date),
-        Column("note", _l("Note"), parse_text(300), required=False),
+        Column("factory", gettext_lazy("Factory"), parse_text(200), aliases=("factory id",)),
+        Column("cycle", gettext_lazy("Cycle"), parse_int(1, 99)),
+        Column("days", gettext_lazy("Training days"), parse_int(0, 365)),
+        Column("starts_on", gettext_lazy("From"), parse_date),
+        Column("ends_on", gettext_lazy("Until"), parse_date),
+        Column("note", gettext_lazy("Note"), parse_text(300), required=False),
     ]
 
     def __init__(self, programme: Programme) -> None:
@@ -344,10 +346,10 @@ def entitlement_sheet(entitlements: Iterable[Any]) -> tuple[list[Column | str | 
     """Entitlements with their use; the first columns import back unchanged."""
     columns: list[Column | str | Promise] = [
         *EntitlementImporter.columns,
-        _l("Factory name"),
-        _l("Used"),
-        _l("Booked"),
-        _l("Remaining"),
+        gettext_lazy("Factory name"),
+        gettext_lazy("Used"),
+        gettext_lazy("Booked"),
+        gettext_lazy("Remaining"),
     ]
     rows = [
         [

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from betterwork import permissions
@@ -269,10 +269,10 @@ def participant_remove(
 
 
 RATING_LABELS = {
-    "overall": _l("Overall"),
-    "content": _l("Content"),
-    "trainers": _l("Trainers"),
-    "usefulness": _l("Useful at work"),
+    "overall": gettext_lazy("Overall"),
+    "content": gettext_lazy("Content"),
+    "trainers": gettext_lazy("Trainers"),
+    "usefulness": gettext_lazy("Useful at work"),
 }
 MARK = re.compile(r"^present-(\d+)-(\d+)$")
 
