@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from assessments import lifecycle, services
 from assessments.models import Assessment
@@ -13,6 +15,15 @@ from betterwork import tenancy
 from betterwork.models import Programme, Role
 from betterwork.permissions import Principal
 from tests.model_factories import FactoryFactory, ProgrammeFactory, user_with_role
+
+
+@pytest.fixture(autouse=True)
+def _interface_in_english():
+    """Each test starts in the default language: a request signed in as an Arabic-speaking user
+    leaves its thread's language active after the response (each new request sets its own)."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
