@@ -69,6 +69,22 @@ def record(
     return event
 
 
+def record_changes(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model,
+    programme: Programme | int | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> AuditEvent | None:
+    """Audit only what differs between two pictures of an object; nothing when nothing changed."""
+    old, new = changed(before, after)
+    if not new:
+        return None
+    return record(actor=actor, action=action, obj=obj, programme=programme, before=old, after=new)
+
+
 def _insert_unscoped(events: list[AuditEvent]) -> None:
     """Rows of no programme are write-only for the application: row-level security lets it insert
     them but never read them, not even as INSERT ... RETURNING. So they go in without asking

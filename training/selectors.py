@@ -199,8 +199,13 @@ def attended_days(*, programme: Programme, filters: FigureFilters) -> QuerySet[A
         qs = qs.filter(day__date__gte=filters.start)
     if filters.end:
         qs = qs.filter(day__date__lte=filters.end)
+    return _of_course_and_people(qs, filters, session="day__session")
+
+
+def _of_course_and_people(qs: Any, filters: FigureFilters, *, session: str) -> Any:
+    """The filters on the course and on the participants, shared by attendance and evaluations."""
     if filters.course_id:
-        qs = qs.filter(day__session__course_id=filters.course_id)
+        qs = qs.filter(**{f"{session}__course_id": filters.course_id})
     if filters.factory_id:
         qs = qs.filter(participant__factory_id=filters.factory_id)
     if filters.sex:
@@ -270,14 +275,7 @@ def evaluation_averages(
         qs = qs.filter(participant__session__ends_on__gte=filters.start)
     if filters.end:
         qs = qs.filter(participant__session__starts_on__lte=filters.end)
-    if filters.course_id:
-        qs = qs.filter(participant__session__course_id=filters.course_id)
-    if filters.factory_id:
-        qs = qs.filter(participant__factory_id=filters.factory_id)
-    if filters.sex:
-        qs = qs.filter(participant__sex=filters.sex)
-    if filters.role:
-        qs = qs.filter(participant__role=filters.role)
+    qs = _of_course_and_people(qs, filters, session="participant__session")
     by_course = list(
         qs.values(
             course_id=F("participant__session__course_id"), title=F("participant__session__course__title")

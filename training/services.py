@@ -79,16 +79,14 @@ def template_save(
             setattr(template, key, data[key])
     template.full_clean()
     template.save()
-    old, new = audit.changed(before, audit.snapshot(template))
-    if new:
-        audit.record(
-            actor=actor.user,
-            action="training.template.save",
-            obj=template,
-            programme=None,
-            before=old,
-            after=new,
-        )
+    audit.record_changes(
+        actor=actor.user,
+        action="training.template.save",
+        obj=template,
+        programme=None,
+        before=before,
+        after=audit.snapshot(template),
+    )
     return template
 
 
@@ -326,18 +324,17 @@ def session_update(
     locked.save()
     _set_days(locked, dates)
     _set_trainers(locked, trainers)
-    old, new = audit.changed(before, _session_picture(locked))
-    if "days" in new:
+    after = _session_picture(locked)
+    if after["days"] != before["days"]:
         _tell_factories(locked)
-    if new:
-        audit.record(
-            actor=actor.user,
-            action="training.session.update",
-            obj=locked,
-            programme=locked.programme_id,
-            before=old,
-            after=new,
-        )
+    audit.record_changes(
+        actor=actor.user,
+        action="training.session.update",
+        obj=locked,
+        programme=locked.programme_id,
+        before=before,
+        after=after,
+    )
     return locked
 
 
@@ -553,14 +550,13 @@ def evaluation_record(*, actor: Principal, participant: Participant, data: dict[
     evaluation.comment = (data.get("comment") or "").strip()
     evaluation.recorded_by = actor.user
     evaluation.save()
-    old, new = audit.changed(before, audit.snapshot(evaluation, [*RATING_FIELDS, "comment"]))
-    audit.record(
+    audit.record_changes(
         actor=actor.user,
         action="training.evaluation.record",
         obj=evaluation,
         programme=session.programme_id,
-        before=old,
-        after=new,
+        before=before,
+        after=audit.snapshot(evaluation, [*RATING_FIELDS, "comment"]),
     )
     return evaluation
 
@@ -609,16 +605,14 @@ def entitlement_save(*, actor: Principal, factory: Factory, cycle: int, data: di
             entitlement.save()
     except IntegrityError as error:
         raise ValidationError(_("These figures are not possible for an entitlement.")) from error
-    old, new = audit.changed(before, audit.snapshot(entitlement))
-    if new:
-        audit.record(
-            actor=actor.user,
-            action="training.entitlement.save",
-            obj=entitlement,
-            programme=factory.programme_id,
-            before=old,
-            after=new,
-        )
+    audit.record_changes(
+        actor=actor.user,
+        action="training.entitlement.save",
+        obj=entitlement,
+        programme=factory.programme_id,
+        before=before,
+        after=audit.snapshot(entitlement),
+    )
     return entitlement
 
 

@@ -117,24 +117,7 @@ def session_create(request: HttpRequest, programme_code: str) -> HttpResponse:
     initial = {"mode": SessionMode.OPEN, "capacity": 25, "counts_toward_entitlement": True}
     if request.GET.get("course", "").isdigit():
         initial["course"] = int(request.GET["course"])
-    form = SessionForm(request.POST or None, programme=programme, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            session = services.session_create(
-                actor=principal,
-                programme=programme,
-                data=_session_form_data(form),
-                dates=form.cleaned_data["day_list"],
-                trainers=list(form.cleaned_data["trainers"]),
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("Session scheduled. Enrol its participants below."))
-            return redirect("training:session", programme_code=programme.code, pk=session.pk)
-    return render(
-        request, "training/session_form.html", {"programme": programme, "form": form, "session": None}
-    )
+    return _session_form(request, principal, programme, None, initial)
 
 
 @login_required
@@ -147,21 +130,39 @@ def session_edit(request: HttpRequest, programme_code: str, pk: int) -> HttpResp
         "dates": ", ".join(f"{day.date:%Y-%m-%d}" for day in days),
         "trainers": selectors.session_trainers(session=session),
     }
+    return _session_form(request, principal, programme, session, initial)
+
+
+def _session_form(
+    request: HttpRequest,
+    principal: permissions.Principal,
+    programme: Any,
+    session: Session | None,
+    initial: dict[str, Any],
+) -> HttpResponse:
+    """Schedule a session (``session`` None) or change one: the same form, the matching service."""
     form = SessionForm(request.POST or None, programme=programme, initial=initial)
     if request.method == "POST" and form.is_valid():
+        fields = {
+            "data": _session_form_data(form),
+            "dates": form.cleaned_data["day_list"],
+            "trainers": list(form.cleaned_data["trainers"]),
+        }
         try:
-            services.session_update(
-                actor=principal,
-                session=session,
-                data=_session_form_data(form),
-                dates=form.cleaned_data["day_list"],
-                trainers=list(form.cleaned_data["trainers"]),
-            )
+            if session is None:
+                saved = services.session_create(actor=principal, programme=programme, **fields)
+            else:
+                saved = services.session_update(actor=principal, session=session, **fields)
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, _("Changes saved."))
-            return redirect("training:session", programme_code=programme.code, pk=session.pk)
+            messages.success(
+                request,
+                _("Session scheduled. Enrol its participants below.")
+                if session is None
+                else _("Changes saved."),
+            )
+            return redirect("training:session", programme_code=programme.code, pk=saved.pk)
     return render(
         request, "training/session_form.html", {"programme": programme, "form": form, "session": session}
     )

@@ -13,22 +13,12 @@ from django.test.utils import CaptureQueriesContext
 
 from betterwork import tenancy
 from betterwork.models import AuditEvent, Role
-from betterwork.permissions import Principal
 from tests.model_factories import FactoryFactory, user_with_role
+from tests.training.conftest import run, schedule
 from training import services
 from training.models import Attendance, Participant, SessionMode
 
 pytestmark = pytest.mark.django_db
-
-
-def run(user, where, fn, /, **kwargs):
-    with tenancy.scope({where.pk}), transaction.atomic():
-        return fn(actor=Principal.for_user(user), **kwargs)
-
-
-@pytest.fixture
-def officer(kh):
-    return user_with_role(Role.ADVISOR, kh, manages_training=True)
 
 
 @pytest.fixture
@@ -45,15 +35,8 @@ def course(kh, officer):
 
 def make_session(kh, officer, course, days=2, ago=10, **data):
     start = kh.today() - dt.timedelta(days=ago)
-    return run(
-        officer,
-        kh,
-        services.session_create,
-        programme=kh,
-        data={"course": course, "mode": SessionMode.OPEN, **data},
-        dates=[start + dt.timedelta(days=n) for n in range(days)],
-        trainers=[officer],
-    )
+    dates = [start + dt.timedelta(days=n) for n in range(days)]
+    return schedule(officer, kh, {"course": course, "mode": SessionMode.OPEN, **data}, dates, [officer])
 
 
 def enrol(officer, kh, session, name, factory):

@@ -14,21 +14,11 @@ from betterwork import tenancy
 from betterwork.models import AuditEvent, Role
 from betterwork.permissions import Principal
 from tests.model_factories import FactoryFactory, user_with_role
+from tests.training.conftest import run, schedule
 from training import selectors, services
 from training.models import Attendance, Audience, Course, CourseTemplate, Participant, SessionMode
 
 pytestmark = pytest.mark.django_db
-
-
-def run(user, where, fn, /, **kwargs):
-    """A service called as this user inside the programme's scope and a transaction, like a request."""
-    with tenancy.scope({where.pk}), transaction.atomic():
-        return fn(actor=Principal.for_user(user), **kwargs)
-
-
-@pytest.fixture
-def officer(kh):
-    return user_with_role(Role.ADVISOR, kh, manages_training=True)
 
 
 @pytest.fixture
@@ -55,14 +45,11 @@ def past_days(kh, n, ago=30):
 
 @pytest.fixture
 def session(kh, officer, course):
-    return run(
+    return schedule(
         officer,
         kh,
-        services.session_create,
-        programme=kh,
-        data={"course": course, "mode": SessionMode.OPEN, "capacity": 5, "venue": "Programme office"},
-        dates=past_days(kh, 3),
-        trainers=[],
+        {"course": course, "mode": SessionMode.OPEN, "capacity": 5, "venue": "Programme office"},
+        past_days(kh, 3),
     )
 
 
@@ -124,15 +111,7 @@ def test_cancelled_sessions_and_other_programmes_do_not_count(
         course=None,
         data={"title": "OSH", "days": 1, "audience": "mixed"},
     )
-    vn_session = run(
-        vn_officer,
-        vn,
-        services.session_create,
-        programme=vn,
-        data={"course": vn_course, "mode": SessionMode.OPEN},
-        dates=past_days(vn, 1),
-        trainers=[],
-    )
+    vn_session = schedule(vn_officer, vn, {"course": vn_course, "mode": SessionMode.OPEN}, past_days(vn, 1))
     lan = enrol(vn_officer, vn, vn_session, "Lan", factory=vn_factory)
     mark(vn_officer, vn, vn_session, [(lan.pk, days_of(vn, vn_session)[0].pk)])
     assert figures(kh).totals["ptd"] == 1
@@ -189,42 +168,25 @@ def test_entitlement_used_booked_and_remaining(kh, kh_factory, officer, course):
             "ends_on": today + dt.timedelta(days=100),
         },
     )
-    held = run(
+    held = schedule(
         officer,
         kh,
-        services.session_create,
-        programme=kh,
-        data={"course": course, "mode": SessionMode.FACTORY, "factory": kh_factory},
-        dates=past_days(kh, 3, ago=10),
-        trainers=[],
+        {"course": course, "mode": SessionMode.FACTORY, "factory": kh_factory},
+        past_days(kh, 3, ago=10),
     )
-    coming = run(
+    coming = schedule(
         officer,
         kh,
-        services.session_create,
-        programme=kh,
-        data={"course": course, "mode": SessionMode.OPEN},
-        dates=[today + dt.timedelta(days=5), today + dt.timedelta(days=6)],
-        trainers=[],
+        {"course": course, "mode": SessionMode.OPEN},
+        [today + dt.timedelta(days=5), today + dt.timedelta(days=6)],
     )
-    not_counted = run(
+    not_counted = schedule(
         officer,
         kh,
-        services.session_create,
-        programme=kh,
-        data={"course": course, "mode": SessionMode.OPEN, "counts_toward_entitlement": False},
-        dates=past_days(kh, 1, ago=5),
-        trainers=[],
+        {"course": course, "mode": SessionMode.OPEN, "counts_toward_entitlement": False},
+        past_days(kh, 1, ago=5),
     )
-    too_early = run(
-        officer,
-        kh,
-        services.session_create,
-        programme=kh,
-        data={"course": course, "mode": SessionMode.OPEN},
-        dates=past_days(kh, 1, ago=200),
-        trainers=[],
-    )
+    too_early = schedule(officer, kh, {"course": course, "mode": SessionMode.OPEN}, past_days(kh, 1, ago=200))
     a, b = (enrol(officer, kh, held, name, factory=kh_factory) for name in ("Ana", "Ben"))
     d = days_of(kh, held)
     mark(officer, kh, held, [(a.pk, d[0].pk), (a.pk, d[1].pk), (a.pk, d[2].pk), (b.pk, d[0].pk)])  # 4 days
@@ -331,14 +293,11 @@ def test_only_training_officers_and_managers_keep_the_catalogue_and_entitlements
 def test_advisors_schedule_and_run_their_own_sessions_only(
     kh, kh_factory, kh_advisor, officer, course, session
 ):
-    own = run(
+    own = schedule(
         kh_advisor,
         kh,
-        services.session_create,
-        programme=kh,
-        data={"course": course, "mode": SessionMode.FACTORY, "factory": kh_factory},
-        dates=past_days(kh, 1),
-        trainers=[],
+        {"course": course, "mode": SessionMode.FACTORY, "factory": kh_factory},
+        past_days(kh, 1),
     )
     with tenancy.scope({kh.pk}), transaction.atomic():
         assert services.trainer_ids(own) == {kh_advisor.pk}  # whoever schedules runs it
@@ -380,14 +339,8 @@ def test_enrolment_checks_places_people_and_origin(kh, kh_factory, vn_factory, o
         enrol(officer, kh, session, f"P{n}", factory=kh_factory)
     with pytest.raises(ValidationError, match="full"):
         enrol(officer, kh, session, "One too many", factory=kh_factory)
-    one_factory = run(
-        officer,
-        kh,
-        services.session_create,
-        programme=kh,
-        data={"course": course, "mode": SessionMode.FACTORY, "factory": kh_factory},
-        dates=past_days(kh, 1),
-        trainers=[],
+    one_factory = schedule(
+        officer, kh, {"course": course, "mode": SessionMode.FACTORY, "factory": kh_factory}, past_days(kh, 1)
     )
     other = FactoryFactory(programme=kh, name="Other Garments")
     with pytest.raises(ValidationError, match="for one factory"):
@@ -396,14 +349,11 @@ def test_enrolment_checks_places_people_and_origin(kh, kh_factory, vn_factory, o
 
 def test_attendance_only_for_days_that_have_come(kh, kh_factory, officer, course):
     today = kh.today()
-    session = run(
+    session = schedule(
         officer,
         kh,
-        services.session_create,
-        programme=kh,
-        data={"course": course, "mode": SessionMode.OPEN},
-        dates=[today - dt.timedelta(days=1), today + dt.timedelta(days=1)],
-        trainers=[],
+        {"course": course, "mode": SessionMode.OPEN},
+        [today - dt.timedelta(days=1), today + dt.timedelta(days=1)],
     )
     ana = enrol(officer, kh, session, "Ana", factory=kh_factory)
     yesterday, tomorrow = days_of(kh, session)
@@ -463,14 +413,8 @@ def test_factories_hear_of_cancelled_or_moved_sessions(
     kh, kh_factory, officer, course, django_capture_on_commit_callbacks
 ):
     today = kh.today()
-    coming = run(
-        officer,
-        kh,
-        services.session_create,
-        programme=kh,
-        data={"course": course, "mode": SessionMode.OPEN},
-        dates=[today + dt.timedelta(days=7)],
-        trainers=[],
+    coming = schedule(
+        officer, kh, {"course": course, "mode": SessionMode.OPEN}, [today + dt.timedelta(days=7)]
     )
     hr = user_with_role(Role.FACTORY, kh, factory=kh_factory)
     other = user_with_role(Role.FACTORY, kh, factory=FactoryFactory(programme=kh, name="Not enrolled"))
@@ -501,24 +445,8 @@ def test_names_of_long_past_participants_are_erased_and_figures_stay(
     from training.tasks import erase_old_participant_names
 
     settings.TRAINING_NAMES_KEPT_DAYS = 100
-    old = run(
-        officer,
-        kh,
-        services.session_create,
-        programme=kh,
-        data={"course": course, "mode": SessionMode.OPEN},
-        dates=past_days(kh, 1, ago=200),
-        trainers=[],
-    )
-    recent = run(
-        officer,
-        kh,
-        services.session_create,
-        programme=kh,
-        data={"course": course, "mode": SessionMode.OPEN},
-        dates=past_days(kh, 1, ago=20),
-        trainers=[],
-    )
+    old = schedule(officer, kh, {"course": course, "mode": SessionMode.OPEN}, past_days(kh, 1, ago=200))
+    recent = schedule(officer, kh, {"course": course, "mode": SessionMode.OPEN}, past_days(kh, 1, ago=20))
     ana = enrol(officer, kh, old, "Ana Secret", factory=kh_factory)
     ben = enrol(officer, kh, recent, "Ben Recent", factory=kh_factory)
     mark(officer, kh, old, [(ana.pk, days_of(kh, old)[0].pk)])
