@@ -79,6 +79,7 @@ class SessionForm(forms.Form):
         queryset=NO_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("When you schedule a session and tick nobody, you are its trainer."),
     )
     other_trainers = forms.CharField(
         label=gettext_lazy("Other trainers"),
@@ -111,6 +112,7 @@ class SessionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["course"].queryset = selectors.course_list(programme=programme, active_only=True)  # type: ignore[attr-defined]
         self.fields["factory"].queryset = selectors.factories_for_choice(programme=programme)  # type: ignore[attr-defined]
+        self.fields["factory"].empty_label = "—"  # type: ignore[attr-defined]
         self.fields["trainers"].queryset = people_selectors.programme_staff(programme=programme)  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
@@ -153,6 +155,7 @@ class ParticipantForm(forms.Form):
     def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["factory"].queryset = selectors.factories_for_choice(programme=programme)  # type: ignore[attr-defined]
+        self.fields["factory"].empty_label = "—"  # type: ignore[attr-defined]
 
 
 RATING_CHOICES = [("", "—")] + [(str(n), str(n)) for n in range(1, 6)]
@@ -169,6 +172,7 @@ class EntitlementForm(forms.Form):
     def __init__(self, *args: Any, programme: Programme, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["factory"].queryset = selectors.factories_for_choice(programme=programme)  # type: ignore[attr-defined]
+        self.fields["factory"].empty_label = "—"  # type: ignore[attr-defined]
 
 
 class FigureFilterForm(forms.Form):

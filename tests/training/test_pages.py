@@ -314,3 +314,28 @@ def test_entitlements_round_trip_through_a_spreadsheet(client, kh, kh_factory, o
         )
     client.force_login(user_with_role(Role.ADVISOR, kh))  # without the training permission
     assert client.get("/p/KH/training/entitlements/import/").status_code == 404
+
+
+def test_the_global_team_keeps_the_course_templates(client, kh, kh_manager):
+    from training.models import CourseTemplate
+
+    global_staff = user_with_role(Role.GLOBAL, None)
+    client.force_login(kh_manager)
+    assert client.get("/training-templates/").status_code == 404
+    assert (
+        client.post(
+            "/training-templates/new/", {"code": "x", "title": "X", "days": 1, "audience": "mixed"}
+        ).status_code
+        == 404
+    )
+    client.force_login(global_staff)
+    bad = client.post(
+        "/training-templates/new/", {"code": "osh", "title": "OSH", "days": 12, "audience": "mixed"}
+    )
+    assert bad.status_code == 200 and not CourseTemplate.objects.exists()
+    made = client.post(
+        "/training-templates/new/",
+        {"code": "osh", "title": "OSH basics", "days": 2, "audience": "mixed", "is_active": "on"},
+    )
+    assert made.status_code == 302 and CourseTemplate.objects.get().title == "OSH basics"
+    assert "OSH basics" in client.get("/training-templates/").content.decode()
