@@ -12,4 +12,5 @@ urlpatterns = [
     path("v1/p/<str:programme_code>/assessments/", include("assessments.api_urls")),
     path("v1/p/<str:programme_code>/reports/", include("reporting.api_urls")),
     path("v1/p/<str:programme_code>/training/", include("training.api_urls")),
+    path("v1/p/<str:programme_code>/advisory/", include("advisory.api_urls")),
 ]

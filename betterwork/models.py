@@ -104,6 +104,7 @@ class Role(models.TextChoices):
     TEAM_LEADER = "team_leader", _("Team leader")
     PROGRAMME_MANAGER = "programme_manager", _("Programme manager")
     FACTORY = "factory", _("Factory user")
+    COMMITTEE_MEMBER = "committee_member", _("Committee member (reads the plan and minutes)")
     BUYER = "buyer", _("Buyer user")
     GLOBAL = "global", _("Global staff")
 
@@ -161,7 +162,10 @@ class RoleGrant(models.Model):
                         buyer__isnull=True,
                     )
                     | models.Q(
-                        role="factory", programme__isnull=False, factory__isnull=False, buyer__isnull=True
+                        role__in=["factory", "committee_member"],
+                        programme__isnull=False,
+                        factory__isnull=False,
+                        buyer__isnull=True,
                     )
                     | models.Q(
                         role="buyer", programme__isnull=True, factory__isnull=True, buyer__isnull=False

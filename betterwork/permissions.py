@@ -96,6 +96,10 @@ class Principal:
     def factory_ids(self) -> set[int]:
         return {g.factory_id for g in self.grants if g.role == Role.FACTORY and g.factory_id}
 
+    def committee_factory_ids(self) -> set[int]:
+        """Factories whose committee this principal sits on (read-only access to plan and minutes)."""
+        return {g.factory_id for g in self.grants if g.role == Role.COMMITTEE_MEMBER and g.factory_id}
+
     def admin_factory_ids(self) -> set[int]:
         return {g.factory_id for g in self.grants if g.role == Role.FACTORY and g.factory_id and g.is_admin}
 
@@ -287,3 +291,56 @@ def can_run_session(principal: Principal, session: SessionObject, trainer_ids: s
 def can_view_factory_training(principal: Principal, factory: FactoryObject) -> bool:
     """A factory's own users see its training use and its participants; staff see every factory's."""
     return can_view_training(principal, factory.programme_id) or factory.pk in principal.factory_ids()
+
+
+# --- Advisory rules -------------------------------------------------------------------------
+# The plan, the committee and its minutes belong to the factory: its users keep them, with the
+# programme's staff; committee members read them. Advisors alone log visits and verify items.
+
+
+def can_view_plan(principal: Principal, factory: FactoryObject) -> bool:
+    return (
+        can_list_factories(principal, factory.programme_id)
+        or factory.pk in principal.factory_ids()
+        or factory.pk in principal.committee_factory_ids()
+    )
+
+
+def can_edit_plan(principal: Principal, factory: FactoryObject) -> bool:
+    return is_programme_staff(principal, factory.programme_id) or factory.pk in principal.factory_ids()
+
+
+def can_start_plan(principal: Principal, factory: FactoryObject) -> bool:
+    """Advisors turn an assessment's findings into the plan (the factory adds its own items)."""
+    return is_programme_staff(principal, factory.programme_id)
+
+
+def can_verify_items(principal: Principal, factory: FactoryObject) -> bool:
+    """Publicly reported items the factory says are done need the programme's verification."""
+    return is_programme_staff(principal, factory.programme_id)
+
+
+def can_log_visits(principal: Principal, programme_id: int) -> bool:
+    return is_programme_staff(principal, programme_id)
+
+
+def can_view_visits(principal: Principal, factory: FactoryObject) -> bool:
+    return can_list_factories(principal, factory.programme_id) or factory.pk in principal.factory_ids()
+
+
+def can_view_committees(principal: Principal, factory: FactoryObject) -> bool:
+    """Members, meetings and minutes: as the plan."""
+    return can_view_plan(principal, factory)
+
+
+def can_manage_committees(principal: Principal, factory: FactoryObject) -> bool:
+    """The factory keeps its committee records, with the programme's staff."""
+    return can_edit_plan(principal, factory)
+
+
+def can_configure_committee_kinds(principal: Principal, programme_id: int) -> bool:
+    return Role.PROGRAMME_MANAGER in principal.roles_in(programme_id)
+
+
+def can_fill_self_diagnosis(principal: Principal, factory: FactoryObject) -> bool:
+    return factory.pk in principal.factory_ids() or is_programme_staff(principal, factory.programme_id)

@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("advisory.committee_api_urls")),
+    path("", include("advisory.visit_api_urls")),
+]
