@@ -121,6 +121,10 @@ class PlanItem(TenantModel):
     def __str__(self) -> str:
         return self.question_key or self.finding[:60]
 
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
 
 class PlanItemComment(TenantModel):
     item = models.ForeignKey(PlanItem, on_delete=models.CASCADE, related_name="comments")

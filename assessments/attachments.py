@@ -22,7 +22,7 @@ MAX_BYTES = 10 * 1024 * 1024
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
-def _clean_content(upload: UploadedFile) -> tuple[bytes, str]:
+def clean_evidence_file(upload: UploadedFile) -> tuple[bytes, str]:
     """The bytes to store and their type; refuses anything that is not really a photo or a PDF."""
     if upload.size is None or upload.size > MAX_BYTES:
         raise ValidationError({"file": _("Files may be at most 10 MB.")})
@@ -61,7 +61,7 @@ def attachment_add(
         raise ValidationError(_("Evidence can be added only while the assessment is in progress."))
     if question is not None and question.version_id != assessment.tool_version_id:
         raise ValidationError({"question": _("That question is not part of this assessment's tool.")})
-    content, content_type = _clean_content(upload)
+    content, content_type = clean_evidence_file(upload)
     name = get_valid_filename(upload.name or "evidence")[:200] or "evidence"
     attachment = Attachment(
         programme_id=assessment.programme_id,

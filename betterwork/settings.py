@@ -245,6 +245,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Participants' names of long-past training sessions are erased.
     "erase-old-participant-names": {"task": "training.erase_old_participant_names", "schedule": 86400.0},
 }
+# Progress reports fall due this many days after the assessment report became final.
+PROGRESS_REPORT_1_DAYS = 30
+PROGRESS_REPORT_2_DAYS = int(os.environ.get("PROGRESS_REPORT_2_DAYS", "180"))
 # Training participants' names are erased this long after their session ended; figures stay.
 TRAINING_NAMES_KEPT_DAYS = int(os.environ.get("TRAINING_NAMES_KEPT_DAYS", str(3 * 365)))
 # A report queued or rendering for longer than this is taken as stalled (a render takes seconds).

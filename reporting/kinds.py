@@ -56,4 +56,17 @@ ASSESSMENT_REPORT = ReportKind(
     languages=programme_languages,
 )
 
-KINDS: dict[str, ReportKind] = {kind.name: kind for kind in (ASSESSMENT_REPORT,)}
+PROGRESS_REPORT = ReportKind(
+    name="progress_report",
+    title=_("Progress report"),
+    template="reports/progress.html",
+    template_version=1,
+    load=selectors.report_progress,
+    may_read=lambda principal, report: permissions.can_view_plan(principal, report.factory),
+    snapshot=selectors.progress_report_snapshot,
+    context=selectors.progress_report_context,
+    filename=lambda r, language: f"{r.factory.public_id}-cycle-{r.plan.cycle}-progress-{r.number}-{language}.pdf",
+    languages=programme_languages,
+)
+
+KINDS: dict[str, ReportKind] = {kind.name: kind for kind in (ASSESSMENT_REPORT, PROGRESS_REPORT)}

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Count, Max, Sum
 from django.http import Http404
 
+from advisory.models import ProgressReport, ProgressStatus
 from assessments import figures
 from assessments.models import Answer, Assessment, AssessmentAssessor
 from betterwork import permissions
@@ -178,3 +179,36 @@ def access_job(*, principal: Principal, programme: Programme, job_id: int) -> tu
         principal=principal, programme=programme, kind_name=job.kind, target_id=job.target_id
     )
     return kind, target, job
+
+
+def report_progress(report_id: int) -> ProgressReport:
+    """A submitted progress report, in the current scope (drafts have no PDF)."""
+    found = (
+        ProgressReport.objects.select_related("factory", "programme", "plan", "submitted_by")
+        .filter(pk=report_id, status=ProgressStatus.SUBMITTED)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def progress_report_snapshot(report: ProgressReport) -> dict[str, Any]:
+    """What the PDF shows is frozen at submission: the snapshot and the statement fingerprint it."""
+    return {
+        "report": [report.pk, report.number, str(report.submitted_at)],
+        "content": report.snapshot,
+        "statement": report.factory_statement,
+        "factory": [report.factory.name, report.factory.public_id],
+        "programme": [report.programme.name],
+    }
+
+
+def progress_report_context(report: ProgressReport) -> dict[str, Any]:
+    return {
+        "report": report,
+        "content": report.snapshot,
+        "factory": report.factory,
+        "programme": report.programme,
+        "report_id": f"{report.factory.public_id}-C{report.plan.cycle}-PR{report.number}",
+    }

@@ -1,4 +1,5 @@
-"""Reports made without being asked: an assessment's report, as soon as it is final."""
+"""Reports made without being asked: an assessment's report as soon as it is final, a progress
+report as soon as the factory submits it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Any
 
 from django.dispatch import receiver
 
+from advisory.models import ProgressReport
+from advisory.signals import progress_report_submitted
 from assessments.models import Assessment
 from assessments.signals import assessment_finalised
 from reporting import kinds, services
@@ -17,4 +20,12 @@ def report_on_final(sender: Any, assessment: Assessment, **kwargs: Any) -> None:
     for language in kinds.ASSESSMENT_REPORT.languages(assessment):
         services.report_request(
             actor=None, kind_name=kinds.ASSESSMENT_REPORT.name, target_id=assessment.pk, language=language
+        )
+
+
+@receiver(progress_report_submitted, dispatch_uid="reporting.report_on_progress_submitted")
+def report_on_progress_submitted(sender: Any, report: ProgressReport, **kwargs: Any) -> None:
+    for language in kinds.PROGRESS_REPORT.languages(report):
+        services.report_request(
+            actor=None, kind_name=kinds.PROGRESS_REPORT.name, target_id=report.pk, language=language
         )
