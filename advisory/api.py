@@ -26,7 +26,6 @@ from advisory.models import (
 )
 from betterwork import permissions
 from betterwork.middleware import principal_of, programme_of
-from factories import selectors as factory_selectors
 
 NO_MEMBERS: QuerySet[CommitteeMember] = QuerySet(model=CommitteeMember).none()
 
@@ -70,7 +69,7 @@ class ItemInput(serializers.Serializer):
     due_on = serializers.DateField(required=False, allow_null=True)
     priority = serializers.ChoiceField(choices=ItemPriority.choices, required=False)
     status = serializers.ChoiceField(
-        choices=[c for c in ItemStatus.choices if c[0] != ItemStatus.VERIFIED], required=False
+        choices=ItemStatus.choices, required=False, help_text="Verified is the programme's: POST .../verify/."
     )
 
     def __init__(self, *args: Any, plan: ImprovementPlan | None = None, **kwargs: Any) -> None:
@@ -149,19 +148,23 @@ class FactoryPlans(APIView):
     @extend_schema(responses=PlanOutput(many=True))
     def get(self, request: Request, programme_code: str, factory_id: int) -> Response:
         principal = principal_of(request)
-        factory = factory_selectors.access_factory(
-            principal=principal, factory_id=factory_id, programme=programme_of(request)
+        factory = selectors.access_advisory_factory(
+            principal=principal,
+            programme=programme_of(request),
+            factory_id=factory_id,
+            may=permissions.can_view_plan,
         )
-        if not permissions.can_view_plan(principal, factory):
-            raise Http404
         plans = selectors.factory_plans(factory=factory).select_related("factory__programme")
         return Response(PlanOutput(plans, many=True).data)
 
     @extend_schema(request=None, responses={201: PlanOutput})
     def post(self, request: Request, programme_code: str, factory_id: int) -> Response:
         principal = principal_of(request)
-        factory = factory_selectors.access_factory(
-            principal=principal, factory_id=factory_id, programme=programme_of(request)
+        factory = selectors.access_advisory_factory(
+            principal=principal,
+            programme=programme_of(request),
+            factory_id=factory_id,
+            may=permissions.can_view_plan,
         )
         plan = services.plan_start(
             actor=principal, factory=factory, assessment=selectors.plannable_assessment(factory=factory)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,25 @@ from betterwork.permissions import Principal
 from factories.models import Factory
 from training import selectors as training_selectors
 from training.selectors import SubqueryCount
+
+# --- Access ----------------------------------------------------------------------------------
+
+
+def access_advisory_factory(
+    *, principal: Principal, programme: Programme, factory_id: int, may: Callable[[Principal, Factory], bool]
+) -> Factory:
+    """A factory of the programme if ``may`` lets this principal at its advisory records (its plan,
+    committees, visits, self-diagnosis: committee members reach some that the factory page hides);
+    absent and forbidden alike answer 404."""
+    factory = (
+        Factory.objects.filter(programme=programme, pk=factory_id)
+        .select_related("programme", "designated_advisor")
+        .first()
+    )
+    if factory is None or not may(principal, factory):
+        raise Http404
+    return factory
+
 
 # --- Plans ------------------------------------------------------------------------------------
 

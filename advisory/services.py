@@ -23,10 +23,10 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from advisory.diagnosis_selectors import diagnosis_findings
 from advisory.models import (
     OPEN_STATUSES,
     CommitteeMember,
-    DiagnosisAnswer,
     ImprovementPlan,
     ItemSource,
     ItemStatus,
@@ -176,7 +176,7 @@ def items_from_findings(
             source=ItemSource.ASSESSMENT,
             question=answer.question,
             question_key=key,
-            finding=answer.finding or answer.question.display_text(),
+            finding=answer.finding or answer.question.display_text,
             publicly_reported=answer.question.publicly_reported,
             updated_by=actor.user,
         )
@@ -217,16 +217,14 @@ def items_from_self_diagnosis(
             programme_id=plan.programme_id,
             plan=plan,
             source=ItemSource.SELF_DIAGNOSIS,
-            question=answer.question,
-            question_key=answer.question.key,
-            finding=answer.note or answer.question.display_text(),
-            publicly_reported=answer.question.publicly_reported,
+            question=question,
+            question_key=question.key,
+            finding=note or question.display_text,
+            publicly_reported=question.publicly_reported,
             updated_by=actor.user,
         )
-        for answer in DiagnosisAnswer.objects.filter(diagnosis=diagnosis, value="NC").select_related(
-            "question"
-        )
-        if answer.question.key not in have
+        for question, note in diagnosis_findings(diagnosis)
+        if question.key not in have
     ]
     created = PlanItem.objects.bulk_create(new)
     if created:

@@ -26,7 +26,6 @@ from advisory.models import ImprovementPlan, ItemStatus, PlanItem, ProgressStatu
 from betterwork import permissions
 from betterwork.forms import add_service_error
 from betterwork.middleware import principal_of, programme_of
-from factories import selectors as factory_selectors
 
 # --- A factory's plan -------------------------------------------------------------------------
 
@@ -41,11 +40,9 @@ def factory_plan(request: HttpRequest, programme_code: str, factory_id: int) -> 
     """The factory's current plan, or the way to start one."""
     programme = programme_of(request)
     principal = principal_of(request)
-    factory = factory_selectors.access_factory(
-        principal=principal, factory_id=factory_id, programme=programme
+    factory = selectors.access_advisory_factory(
+        principal=principal, programme=programme, factory_id=factory_id, may=permissions.can_view_plan
     )
-    if not permissions.can_view_plan(principal, factory):
-        raise Http404
     plans = list(selectors.factory_plans(factory=factory))
     assessment = selectors.plannable_assessment(factory=factory)
     if plans and (assessment is None or plans[0].cycle >= assessment.cycle):
@@ -68,8 +65,8 @@ def factory_plan(request: HttpRequest, programme_code: str, factory_id: int) -> 
 def plan_start(request: HttpRequest, programme_code: str, factory_id: int) -> HttpResponse:
     programme = programme_of(request)
     principal = principal_of(request)
-    factory = factory_selectors.access_factory(
-        principal=principal, factory_id=factory_id, programme=programme
+    factory = selectors.access_advisory_factory(
+        principal=principal, programme=programme, factory_id=factory_id, may=permissions.can_start_plan
     )
     try:
         plan = services.plan_start(

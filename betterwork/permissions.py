@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Protocol
+
+from django.utils import timezone
 
 from betterwork.models import PROGRAMME_STAFF_ROLES, Programme, Role, RoleGrant, User
 
@@ -344,3 +347,36 @@ def can_configure_committee_kinds(principal: Principal, programme_id: int) -> bo
 
 def can_fill_self_diagnosis(principal: Principal, factory: FactoryObject) -> bool:
     return factory.pk in principal.factory_ids() or is_programme_staff(principal, factory.programme_id)
+
+
+def can_view_self_diagnosis(principal: Principal, factory: FactoryObject) -> bool:
+    """The factory's own users and the programme's staff fill it; the global team reads it too."""
+    return can_fill_self_diagnosis(principal, factory) or can_list_factories(principal, factory.programme_id)
+
+
+class VisitObject(Protocol):
+    programme_id: int
+    created_by_id: int | None
+    created_at: datetime
+
+
+EDIT_ANY_VISIT_ROLES = frozenset({Role.TEAM_LEADER, Role.PROGRAMME_MANAGER})
+VISIT_DELETABLE_FOR = timedelta(days=7)
+
+
+def can_edit_visit(principal: Principal, visit: VisitObject, advisor_ids: set[int]) -> bool:
+    """Its advisors and whoever logged it, if still staff; team leaders and managers of the programme."""
+    if not can_log_visits(principal, visit.programme_id):
+        return False
+    if principal.roles_in(visit.programme_id) & EDIT_ANY_VISIT_ROLES:
+        return True
+    return is_one_of(principal, advisor_ids | {visit.created_by_id or 0})
+
+
+def can_delete_visit(principal: Principal, visit: VisitObject, *, now: datetime | None = None) -> bool:
+    """Whoever logged it, within a week of logging it (a mistake, not a record to rewrite)."""
+    if principal.user is None or visit.created_by_id != principal.user.pk:
+        return False
+    if not can_log_visits(principal, visit.programme_id):
+        return False
+    return (now or timezone.now()) - visit.created_at <= VISIT_DELETABLE_FOR

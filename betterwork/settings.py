@@ -245,6 +245,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Participants' names of long-past training sessions are erased.
     "erase-old-participant-names": {"task": "training.erase_old_participant_names", "schedule": 86400.0},
 }
+# The clusters a factory's self-diagnosis asks (None: the core labour standards and OSH).
+SELF_DIAGNOSIS_CLUSTERS: list[str] | None = None
 # Progress reports fall due this many days after the assessment report became final.
 PROGRESS_REPORT_1_DAYS = 30
 PROGRESS_REPORT_2_DAYS = int(os.environ.get("PROGRESS_REPORT_2_DAYS", "180"))
@@ -297,6 +299,9 @@ SPECTACULAR_SETTINGS = {
         "EnrolmentStatusEnum": "factories.models.EnrolmentStatus",
         "ParticipantRoleEnum": "training.models.ParticipantRole",
         "SessionModeEnum": "training.models.SessionMode",
+        "PlanItemStatusEnum": "advisory.models.ItemStatus",
+        "VisitModeEnum": "advisory.models.VisitMode",
+        "DiagnosisStatusEnum": "advisory.models.DiagnosisStatus",
     },
 }
 

@@ -51,6 +51,12 @@ def factories_of_user(*, principal: Principal) -> QuerySet[Factory]:
     return Factory.objects.filter(pk__in=principal.factory_ids()).select_related("programme")
 
 
+def factories_on_committee(*, principal: Principal) -> QuerySet[Factory]:
+    """The factories whose committee this principal sits on (read-only members)."""
+    ids = principal.committee_factory_ids()
+    return Factory.objects.filter(pk__in=ids).select_related("programme") if ids else Factory.objects.none()
+
+
 def enrolment_history(*, factory: Factory) -> QuerySet[EnrolmentChange]:
     return EnrolmentChange.objects.filter(factory=factory).select_related("changed_by")
 

@@ -49,6 +49,7 @@ def home_sections(*, principal: Principal) -> dict[str, Any]:
         )
         if principal.factory_ids()
         else [],
+        "committee_factories": list(factory_selectors.factories_on_committee(principal=principal)),
         "buyers": list(Buyer.objects.filter(pk__in=principal.buyer_ids())),
         "can_manage_programmes": permissions.can_manage_programmes(principal),
     }

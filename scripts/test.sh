@@ -5,7 +5,7 @@ export SETUP_DEV=1
 source "$(dirname "$0")/setup.sh"
 step() { local label=$1 start=$SECONDS; shift; echo "[test] $label"; "$@"; echo "[test] $label took $((SECONDS - start))s"; }
 step "ruff" ruff check .
-step "mypy" mypy betterwork factories buyers reporting assessments training
+step "mypy" mypy betterwork factories buyers reporting assessments training advisory
 step "django checks" env DEBUG=1 python manage.py check --fail-level WARNING
 step "migrations up to date" env DEBUG=1 python manage.py makemigrations --check --dry-run
 step "production settings (check --deploy)" env DEBUG=0 ALLOWED_HOSTS=betterwork.example.org \

@@ -49,7 +49,7 @@ def test_views_reach_data_only_through_selectors_and_services():
     offenders = []
     for app in APPS:
         for path in python_files(app):
-            if path.name not in VIEW_MODULES:
+            if path.name not in VIEW_MODULES and not path.name.endswith(("_views.py", "_api.py")):
                 continue
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.Attribute) and node.attr == "objects":

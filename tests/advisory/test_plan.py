@@ -209,6 +209,7 @@ def test_who_may_touch_the_plan(client, kh, vn, team, final, plan, hr):
         assert client.get(item_url).status_code == 404
         assert client.post(item_url, post).status_code == 404
     client.force_login(committee_member)  # reads, never writes
+    assert client.get(f"/p/KH/advisory/factories/{final.factory_id}/plan/").url == plan_url
     assert client.get(plan_url).status_code == 200
     assert client.post(item_url, post).status_code == 404
     assert client.post(item_url + "comments/", {"text": "hello"}).status_code == 404
@@ -317,3 +318,24 @@ def test_overdue_items_and_reports_due_for_the_programme(client, kh, team, plan,
         assert ImprovementPlan.objects.filter(pk=item.plan_id).exists()
     client.force_login(hr)
     assert client.get("/p/KH/advisory/").status_code == 404
+
+
+def test_the_self_diagnosis_feeds_the_plan(kh, team, final, plan, hr):
+    from advisory.models import DiagnosisAnswer, SelfDiagnosis
+
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        diagnosis = SelfDiagnosis.objects.create(
+            programme=kh, factory=final.factory, tool_version=final.tool_version, status="submitted"
+        )
+        for key, value, note in (("WT-01", "NC", ""), ("OSH-01", "NC", "Exit 2 chained"), ("CL-01", "C", "")):
+            question = final.tool_version.questions.get(key=key)
+            DiagnosisAnswer.objects.create(
+                programme=kh, diagnosis=diagnosis, question=question, value=value, note=note
+            )
+    created = run(hr, kh, services.items_from_self_diagnosis, plan=plan, diagnosis=diagnosis)
+    assert {item.question_key: item.finding for item in created} == {
+        "WT-01": "Is overtime voluntary?",  # no note: the question says what was found
+        "OSH-01": "Exit 2 chained",
+    }
+    assert all(item.source == "self_diagnosis" for item in created)
+    assert run(hr, kh, services.items_from_self_diagnosis, plan=plan, diagnosis=diagnosis) == []
