@@ -107,10 +107,17 @@ def seed(ctx: DemoContext) -> Iterator[str]:
         )
         rounds = _rounds(programme)
         created = 0
+        # The demo factory user's factory (the first) always has a history to show.
+        first = (
+            Factory.objects.filter(programme=programme, legacy_id__startswith="DEMO-")
+            .order_by("public_id")
+            .first()
+        )
         for factory in factories:
             # One random stream per factory: a second run makes the same choices and skips it.
             rng = ctx.rng("assessments", factory.public_id)
-            if rng.random() > 0.6 or factory.assessed:  # not every factory has been assessed yet
+            not_yet = rng.random() > 0.6  # not every factory has been assessed yet
+            if factory.assessed or (not_yet and factory != first):
                 continue
             created += _factory_history(factory, tool, questions, staff, rng, rounds)
         yield f"{code}: {created} assessments created"
