@@ -16,6 +16,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.authentication import TokenAuthentication
@@ -39,6 +40,15 @@ def _api_token_user(request: HttpRequest) -> object | None:
     except drf_exceptions.AuthenticationFailed:
         return None
     return result[0] if result else None
+
+
+def _provided_scope(principal: Principal) -> frozenset[int]:
+    """Programmes that apps grant beyond role grants (a buyer's live, consented subscriptions),
+    named in ``settings.SCOPE_PROVIDERS`` so that this module imports no app."""
+    ids: frozenset[int] = frozenset()
+    for path in settings.SCOPE_PROVIDERS:
+        ids |= import_string(path)(principal)
+    return ids
 
 
 class ScopeMiddleware:
@@ -70,9 +80,9 @@ class ScopeMiddleware:
         if code is None:
             if principal.global_everywhere:
                 return frozenset(Programme.objects.values_list("id", flat=True))
-            return principal.granted_programme_ids(())
+            return principal.granted_programme_ids(()) | _provided_scope(principal)
         programme = selectors.programme_by_code(code)
-        if programme is None or not principal.roles_in(programme.pk):
+        if programme is None or not (principal.roles_in(programme.pk) or programme.pk in _provided_scope(principal)):
             raise Http404(_("No such programme."))
         request.programme = programme  # type: ignore[attr-defined]
         return frozenset({programme.pk})

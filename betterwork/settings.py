@@ -247,6 +247,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 # The clusters a factory's self-diagnosis asks (None: the core labour standards and OSH).
 SELF_DIAGNOSIS_CLUSTERS: list[str] | None = None
+# Apps that grant scope beyond role grants: a buyer reads the programmes of its live, consented
+# subscriptions (betterwork.middleware asks these; betterwork imports no app).
+SCOPE_PROVIDERS = ["buyers.access.scope_for"]
 # Progress reports fall due this many days after the assessment report became final.
 PROGRESS_REPORT_1_DAYS = 30
 PROGRESS_REPORT_2_DAYS = int(os.environ.get("PROGRESS_REPORT_2_DAYS", "180"))

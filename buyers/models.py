@@ -1,7 +1,19 @@
-"""Buyers (brands and retailers). Buyer organisations are global: no programme column."""
+"""Buyers (brands and retailers), their subscriptions to factories, and factories' consent.
 
+Buyer organisations are global (no programme column). Subscriptions, consents and price bands
+carry the factory's programme, like every tenant row. ``BuyerAccess`` is derived from them by the
+services: one row per buyer and factory while a live subscription and the factory's consent
+stand. Like role grants it is read to compute a buyer's scope, so it carries no row-level policy.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from betterwork.tenancy import TenantModel
 
 
 class BuyerKind(models.TextChoices):
@@ -11,10 +23,10 @@ class BuyerKind(models.TextChoices):
 
 class Buyer(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
-    kind = models.CharField(
-        _("kind"), max_length=20, choices=BuyerKind.choices, default=BuyerKind.PARTICIPANT
-    )
+    kind = models.CharField(_("kind"), max_length=20, choices=BuyerKind.choices, default=BuyerKind.PARTICIPANT)
     headquarters_country = models.CharField(_("headquarters country"), max_length=100, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -23,3 +35,118 @@ class Buyer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SubscriptionStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    ACTIVE = "active", _("Active")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Subscription(TenantModel):
+    """A buyer's subscription to one factory for one service cycle: that cycle's assessment
+    report and its two progress reports."""
+
+    buyer = models.ForeignKey(Buyer, verbose_name=_("buyer"), on_delete=models.PROTECT, related_name="subscriptions")
+    factory = models.ForeignKey(
+        "factories.Factory", verbose_name=_("factory"), on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    cycle = models.PositiveSmallIntegerField(_("cycle"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=SubscriptionStatus.choices, default=SubscriptionStatus.REQUESTED
+    )
+    starts_on = models.DateField(_("from"), null=True, blank=True)
+    ends_on = models.DateField(_("until"), null=True, blank=True)
+    price = models.DecimalField(_("price"), max_digits=9, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["buyer", "status"]), models.Index(fields=["factory", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["buyer", "factory", "cycle"],
+                condition=~Q(status="cancelled"),
+                name="subscription_once_per_cycle",
+            ),
+            models.CheckConstraint(
+                name="subscription_active_has_dates",
+                condition=~Q(status="active") | Q(starts_on__isnull=False, ends_on__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="subscription_dates_in_order",
+                condition=Q(ends_on__isnull=True) | Q(starts_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.buyer} · {self.factory} · {_('Cycle')} {self.cycle}"
+
+
+class Consent(TenantModel):
+    """The factory's decision to share its reports with one buyer; its changes are kept."""
+
+    factory = models.ForeignKey("factories.Factory", on_delete=models.PROTECT, related_name="consents")
+    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="consents")
+    granted = models.BooleanField(_("shares its reports"), default=False)
+    changed_at = models.DateTimeField(auto_now=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta(TenantModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["factory", "buyer"], name="consent_once_per_buyer")]
+
+
+class ConsentChange(TenantModel):
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="changes")
+    granted = models.BooleanField()
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-at", "-id"]
+
+
+class PriceBand(TenantModel):
+    """The programme's sliding scale: the price of a subscription when the buyer holds at least
+    ``from_subscriptions`` subscriptions in the programme."""
+
+    from_subscriptions = models.PositiveIntegerField(_("from this many subscriptions"))
+    price = models.DecimalField(_("price"), max_digits=9, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+
+    class Meta(TenantModel.Meta):
+        ordering = ["programme", "from_subscriptions"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "from_subscriptions"], name="priceband_unique_step")
+        ]
+
+
+class BuyerAccess(models.Model):
+    """Derived: a buyer may read this factory's reports of these cycles now (a live subscription
+    and the factory's consent). Rebuilt by ``buyers.services.access_rebuild`` on every change;
+    read to compute buyers' scopes, so no row-level policy (like role grants)."""
+
+    buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="+")
+    factory = models.ForeignKey("factories.Factory", on_delete=models.CASCADE, related_name="+")
+    programme = models.ForeignKey("betterwork.Programme", on_delete=models.CASCADE, related_name="+")
+    cycle = models.PositiveSmallIntegerField()
+    valid_from = models.DateField()
+    valid_until = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["buyer", "factory", "cycle"], name="buyeraccess_once"),
+        ]
+        indexes = [models.Index(fields=["buyer", "valid_until"])]
+
+    def __str__(self) -> str:
+        return f"{self.buyer_id} → {self.factory_id} · {self.cycle}"

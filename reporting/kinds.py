@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from betterwork import permissions
 from betterwork.permissions import Principal
+from buyers import access as buyer_access
 from reporting import selectors
 
 
@@ -49,7 +50,8 @@ ASSESSMENT_REPORT = ReportKind(
     template="reports/assessment.html",
     template_version=1,
     load=selectors.report_assessment,
-    may_read=permissions.can_read_final_report,
+    may_read=lambda principal, a: permissions.can_read_final_report(principal, a)
+    or (a.status == "published" and buyer_access.may_read(principal, factory_id=a.factory_id, cycle=a.cycle)),
     snapshot=selectors.assessment_report_snapshot,
     context=selectors.assessment_report_context,
     filename=lambda a, language: f"{a.factory.public_id}-cycle-{a.cycle}-{language}.pdf",
@@ -62,7 +64,8 @@ PROGRESS_REPORT = ReportKind(
     template="reports/progress.html",
     template_version=1,
     load=selectors.report_progress,
-    may_read=lambda principal, report: permissions.can_view_plan(principal, report.factory),
+    may_read=lambda principal, report: permissions.can_view_plan(principal, report.factory)
+    or buyer_access.may_read(principal, factory_id=report.factory_id, cycle=report.plan.cycle),
     snapshot=selectors.progress_report_snapshot,
     context=selectors.progress_report_context,
     filename=lambda r, language: f"{r.factory.public_id}-cycle-{r.plan.cycle}-progress-{r.number}-{language}.pdf",

@@ -1,0 +1,184 @@
+"""Subscriptions and consent: every write checked, in one transaction, audited, and followed by
+the rebuild of the buyer's access to that factory (``BuyerAccess``), so that revoking consent or
+cancelling a subscription stops access at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from betterwork import audit, permissions
+from betterwork.models import Programme
+from betterwork.permissions import Principal
+from buyers.models import (
+    Buyer,
+    BuyerAccess,
+    Consent,
+    ConsentChange,
+    PriceBand,
+    Subscription,
+    SubscriptionStatus,
+)
+from factories.models import Factory
+
+
+def access_rebuild(*, buyer: Buyer, factory: Factory) -> int:
+    """Make the buyer's access to the factory match its live subscriptions and the factory's
+    consent now; returns the number of cycles the buyer may read."""
+    BuyerAccess.objects.filter(buyer=buyer, factory=factory).delete()
+    consented = Consent.objects.filter(factory=factory, buyer=buyer, granted=True).exists()
+    if not consented:
+        return 0
+    live = Subscription.objects.filter(buyer=buyer, factory=factory, status=SubscriptionStatus.ACTIVE)
+    rows = [
+        BuyerAccess(
+            buyer=buyer,
+            factory=factory,
+            programme_id=factory.programme_id,
+            cycle=subscription.cycle,
+            valid_from=subscription.starts_on,
+            valid_until=subscription.ends_on,
+        )
+        for subscription in live
+        if subscription.starts_on and subscription.ends_on
+    ]
+    BuyerAccess.objects.bulk_create(rows)
+    return len(rows)
+
+
+def price_for(*, buyer: Buyer, programme: Programme) -> tuple[Decimal | None, str]:
+    """The programme's price for one more subscription of this buyer (the sliding scale counts the
+    buyer's subscriptions in the programme, this one included)."""
+    held = Subscription.objects.filter(programme=programme, buyer=buyer).exclude(status=SubscriptionStatus.CANCELLED)
+    band = (
+        PriceBand.objects.filter(programme=programme, from_subscriptions__lte=held.count() + 1)
+        .order_by("-from_subscriptions")
+        .first()
+    )
+    return (band.price, band.currency) if band else (None, programme.currency)
+
+
+@transaction.atomic
+def subscription_request(*, actor: Principal, buyer: Buyer, factory: Factory, cycle: int) -> Subscription:
+    """A buyer (or the programme on its behalf) asks for a factory's reports of one cycle."""
+    if not (buyer.pk in actor.buyer_ids() or permissions.can_manage_programme_users(actor, factory.programme_id)):
+        raise PermissionDenied
+    if cycle < 1:
+        raise ValidationError({"cycle": _("Cycles are counted from 1.")})
+    if Subscription.objects.filter(buyer=buyer, factory=factory, cycle=cycle).exclude(status=SubscriptionStatus.CANCELLED).exists():
+        raise ValidationError(_("%(buyer)s already subscribes to this cycle of the factory.") % {"buyer": buyer})
+    price, currency = price_for(buyer=buyer, programme=factory.programme)
+    subscription = Subscription.objects.create(
+        programme_id=factory.programme_id,
+        buyer=buyer,
+        factory=factory,
+        cycle=cycle,
+        price=price,
+        currency=currency,
+        requested_by=actor.user,
+    )
+    audit.record(
+        actor=actor.user,
+        action="subscription.request",
+        obj=subscription,
+        programme=factory.programme_id,
+        after=audit.snapshot(subscription, ["buyer", "factory", "cycle", "price", "currency"]),
+    )
+    return subscription
+
+
+@transaction.atomic
+def subscription_activate(*, actor: Principal, subscription: Subscription, starts_on: dt.date, ends_on: dt.date) -> Subscription:
+    """The programme confirms a subscription (paid or from credits) for a period."""
+    locked = Subscription.objects.select_for_update().select_related("buyer", "factory").get(pk=subscription.pk)
+    if not permissions.can_manage_programme_users(actor, locked.programme_id):
+        raise PermissionDenied
+    if locked.status not in (SubscriptionStatus.REQUESTED, SubscriptionStatus.EXPIRED):
+        raise ValidationError(_("Only a requested or expired subscription can be activated."))
+    if ends_on < starts_on:
+        raise ValidationError({"ends_on": _("The period ends before it starts.")})
+    before = audit.snapshot(locked, ["status", "starts_on", "ends_on"])
+    locked.status, locked.starts_on, locked.ends_on = SubscriptionStatus.ACTIVE, starts_on, ends_on
+    locked.save()
+    access_rebuild(buyer=locked.buyer, factory=locked.factory)
+    audit.record_changes(
+        actor=actor.user,
+        action="subscription.activate",
+        obj=locked,
+        programme=locked.programme_id,
+        before=before,
+        after=audit.snapshot(locked, ["status", "starts_on", "ends_on"]),
+    )
+    return locked
+
+
+@transaction.atomic
+def subscription_cancel(*, actor: Principal, subscription: Subscription, reason: str = "") -> Subscription:
+    locked = Subscription.objects.select_for_update().select_related("buyer", "factory").get(pk=subscription.pk)
+    if not (
+        permissions.can_manage_programme_users(actor, locked.programme_id)
+        or locked.buyer_id in {g.buyer_id for g in actor.grants if g.is_admin}
+    ):
+        raise PermissionDenied
+    if locked.status == SubscriptionStatus.CANCELLED:
+        return locked
+    locked.status = SubscriptionStatus.CANCELLED
+    locked.save(update_fields=["status", "updated_at"])
+    access_rebuild(buyer=locked.buyer, factory=locked.factory)
+    audit.record(actor=actor.user, action="subscription.cancel", obj=locked, programme=locked.programme_id, reason=reason)
+    return locked
+
+
+@transaction.atomic
+def subscriptions_expire(*, programme: Programme, today: dt.date) -> int:
+    """Active subscriptions whose period ended become expired (a system job)."""
+    ended = list(
+        Subscription.objects.filter(programme=programme, status=SubscriptionStatus.ACTIVE, ends_on__lt=today)
+        .select_related("buyer", "factory")
+    )
+    for subscription in ended:
+        subscription.status = SubscriptionStatus.EXPIRED
+        subscription.save(update_fields=["status", "updated_at"])
+        access_rebuild(buyer=subscription.buyer, factory=subscription.factory)
+    if ended:
+        audit.record(
+            actor=None,
+            action="subscription.expire",
+            obj=programme,
+            programme=programme,
+            after={"subscriptions": [s.pk for s in ended]},
+        )
+    return len(ended)
+
+
+@transaction.atomic
+def consent_set(*, actor: Principal, factory: Factory, buyer: Buyer, granted: bool, note: str = "") -> Consent:
+    """The factory decides whether a buyer may read its reports; revoking takes effect at once."""
+    if factory.pk not in actor.factory_ids():
+        raise PermissionDenied
+    Factory.objects.select_for_update().get(pk=factory.pk)
+    consent = Consent.objects.filter(factory=factory, buyer=buyer).first() or Consent(
+        programme_id=factory.programme_id, factory=factory, buyer=buyer
+    )
+    if consent.pk and consent.granted == granted:
+        return consent
+    consent.granted = granted
+    consent.changed_by = actor.user
+    consent.save()
+    ConsentChange.objects.create(
+        programme_id=factory.programme_id, consent=consent, granted=granted, by=actor.user, note=note.strip()[:300]
+    )
+    access_rebuild(buyer=buyer, factory=factory)
+    audit.record(
+        actor=actor.user,
+        action="consent.grant" if granted else "consent.revoke",
+        obj=consent,
+        programme=factory.programme_id,
+        after={"buyer": buyer.pk, "granted": granted},
+        reason=note.strip(),
+    )
+    return consent
