@@ -9,12 +9,16 @@ from betterwork import tenancy
 from betterwork.models import AuditEvent, Programme, RoleGrant
 from betterwork.rls import POLICY_NAME
 from betterwork.tasks import scope_probe, scoped_kwargs
+from buyers.models import BuyerAccess
 from factories.models import Factory
 
 pytestmark = pytest.mark.django_db
 
 # Tables that carry a programme column yet are read before any scope exists.
-EXEMPT_FROM_RLS = {RoleGrant: "role grants are what the scope is computed from"}
+EXEMPT_FROM_RLS = {
+    RoleGrant: "role grants are what the scope is computed from",
+    BuyerAccess: "a buyer's access (derived from subscriptions and consent) is what its scope is computed from",
+}
 
 
 def sql_count(table: str) -> int:
