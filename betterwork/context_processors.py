@@ -16,7 +16,7 @@ NAV_PROGRAMMES_MAX = 3
 def navigation(request: HttpRequest) -> dict[str, Any]:
     principal = getattr(request, "principal", None)
     if principal is None or not principal.is_authenticated:
-        return {"nav_programmes": [], "current_programme": None}
+        return {"nav_programmes": [], "current_programme": None, "nav_buyer": False}
 
     current = getattr(request, "programme", None)
 
@@ -38,5 +38,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_programmes": SimpleLazyObject(entries),
         "nav_manage_programmes": permissions.can_manage_programmes(principal),
         "nav_tool": permissions.can_manage_tool(principal),
+        "nav_buyer": bool(principal.buyer_ids()),
         "current_programme": getattr(request, "programme", None),
     }

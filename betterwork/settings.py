@@ -244,12 +244,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "finalise-closed-reviews": {"task": "assessments.finalise_closed_reviews", "schedule": 3600.0},
     # Participants' names of long-past training sessions are erased.
     "erase-old-participant-names": {"task": "training.erase_old_participant_names", "schedule": 86400.0},
+    # Buyers' subscriptions whose period ended expire, and their access to those factories stops.
+    "expire-buyer-subscriptions": {"task": "buyers.expire_subscriptions", "schedule": 86400.0},
 }
 # The clusters a factory's self-diagnosis asks (None: the core labour standards and OSH).
 SELF_DIAGNOSIS_CLUSTERS: list[str] | None = None
 # Apps that grant scope beyond role grants: a buyer reads the programmes of its live, consented
 # subscriptions (betterwork.middleware asks these; betterwork imports no app).
 SCOPE_PROVIDERS = ["buyers.access.scope_for"]
+# The report jobs of given reports, for the buyer pages (reporting sits above buyers).
+REPORT_JOBS_SELECTOR = "reporting.selectors.report_jobs"
 # Progress reports fall due this many days after the assessment report became final.
 PROGRESS_REPORT_1_DAYS = 30
 PROGRESS_REPORT_2_DAYS = int(os.environ.get("PROGRESS_REPORT_2_DAYS", "180"))
@@ -285,6 +289,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "betterwork.api.exception_handler",
+    # Only views that name a throttle scope are throttled (the buyers' API: "buyer").
+    "DEFAULT_THROTTLE_RATES": {"buyer": os.environ.get("API_BUYER_RATE", "600/hour")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Betterwork API",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("betterwork.auth_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("p/<str:programme_code>/factories/", include("factories.urls")),
+    path("p/<str:programme_code>/factories/<int:factory_id>/buyers/", include("buyers.consent_urls")),
     path("p/<str:programme_code>/assessments/", include("assessments.urls")),
     path("p/<str:programme_code>/reports/", include("reporting.report_urls")),
     path("p/<str:programme_code>/training/", include("training.urls")),
@@ -18,6 +19,9 @@ urlpatterns = [
     path("p/<str:programme_code>/advisory/", include("advisory.visit_urls")),
     path("training-templates/", include("training.template_urls")),
     path("tool/", include("assessments.tool_urls")),
+    path("buyer/", include("buyers.urls")),
+    path("p/<str:programme_code>/buyer-prices/", include("buyers.price_urls")),
+    path("buyer/statements/", include("buyers.statement_urls")),
     path("", include("betterwork.admin_urls")),
     path("api/", include("betterwork.api_urls")),
 ]

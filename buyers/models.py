@@ -2,8 +2,8 @@
 
 Buyer organisations are global (no programme column). Subscriptions, consents and price bands
 carry the factory's programme, like every tenant row. ``BuyerAccess`` is derived from them by the
-services: one row per buyer and factory while a live subscription and the factory's consent
-stand. Like role grants it is read to compute a buyer's scope, so it carries no row-level policy.
+services: one row per live subscription, with whether the factory consents. Like role grants it
+is read to compute a buyer's scope, so it carries no row-level policy.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ class BuyerKind(models.TextChoices):
 
 class Buyer(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
-    kind = models.CharField(_("kind"), max_length=20, choices=BuyerKind.choices, default=BuyerKind.PARTICIPANT)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=BuyerKind.choices, default=BuyerKind.PARTICIPANT
+    )
     headquarters_country = models.CharField(_("headquarters country"), max_length=100, blank=True)
     contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
@@ -48,7 +50,9 @@ class Subscription(TenantModel):
     """A buyer's subscription to one factory for one service cycle: that cycle's assessment
     report and its two progress reports."""
 
-    buyer = models.ForeignKey(Buyer, verbose_name=_("buyer"), on_delete=models.PROTECT, related_name="subscriptions")
+    buyer = models.ForeignKey(
+        Buyer, verbose_name=_("buyer"), on_delete=models.PROTECT, related_name="subscriptions"
+    )
     factory = models.ForeignKey(
         "factories.Factory", verbose_name=_("factory"), on_delete=models.PROTECT, related_name="subscriptions"
     )
@@ -81,7 +85,9 @@ class Subscription(TenantModel):
             ),
             models.CheckConstraint(
                 name="subscription_dates_in_order",
-                condition=Q(ends_on__isnull=True) | Q(starts_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                condition=Q(ends_on__isnull=True)
+                | Q(starts_on__isnull=True)
+                | Q(ends_on__gte=F("starts_on")),
             ),
         ]
 
@@ -131,16 +137,22 @@ class PriceBand(TenantModel):
 
 
 class BuyerAccess(models.Model):
-    """Derived: a buyer may read this factory's reports of these cycles now (a live subscription
-    and the factory's consent). Rebuilt by ``buyers.services.access_rebuild`` on every change;
-    read to compute buyers' scopes, so no row-level policy (like role grants)."""
+    """Derived: one row per live (requested or active) subscription of a buyer to a factory's
+    cycle, saying whether the factory consents and for which period the subscription runs.
+
+    ``scope_for`` reads every live row (a buyer may list a subscribed factory's name, location
+    and "awaiting consent" before the factory agrees); ``may_read`` needs ``consented`` and today
+    inside ``valid_from``..``valid_until`` (empty for a requested subscription). Rebuilt by
+    ``buyers.services.access_rebuild`` on every change; read to compute buyers' scopes, so no
+    row-level policy (like role grants)."""
 
     buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="+")
     factory = models.ForeignKey("factories.Factory", on_delete=models.CASCADE, related_name="+")
     programme = models.ForeignKey("betterwork.Programme", on_delete=models.CASCADE, related_name="+")
     cycle = models.PositiveSmallIntegerField()
-    valid_from = models.DateField()
-    valid_until = models.DateField()
+    consented = models.BooleanField(default=False)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [

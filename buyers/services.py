@@ -27,33 +27,36 @@ from factories.models import Factory
 
 
 def access_rebuild(*, buyer: Buyer, factory: Factory) -> int:
-    """Make the buyer's access to the factory match its live subscriptions and the factory's
-    consent now; returns the number of cycles the buyer may read."""
+    """Make the buyer's access rows for the factory match its live (requested or active)
+    subscriptions and the factory's consent now; returns the number of cycles the buyer may read
+    (consented and active; the period is checked again at every read)."""
     BuyerAccess.objects.filter(buyer=buyer, factory=factory).delete()
     consented = Consent.objects.filter(factory=factory, buyer=buyer, granted=True).exists()
-    if not consented:
-        return 0
-    live = Subscription.objects.filter(buyer=buyer, factory=factory, status=SubscriptionStatus.ACTIVE)
+    live = Subscription.objects.filter(
+        buyer=buyer, factory=factory, status__in=(SubscriptionStatus.REQUESTED, SubscriptionStatus.ACTIVE)
+    )
     rows = [
         BuyerAccess(
             buyer=buyer,
             factory=factory,
             programme_id=factory.programme_id,
             cycle=subscription.cycle,
-            valid_from=subscription.starts_on,
-            valid_until=subscription.ends_on,
+            consented=consented,
+            valid_from=subscription.starts_on if subscription.status == SubscriptionStatus.ACTIVE else None,
+            valid_until=subscription.ends_on if subscription.status == SubscriptionStatus.ACTIVE else None,
         )
         for subscription in live
-        if subscription.starts_on and subscription.ends_on
     ]
     BuyerAccess.objects.bulk_create(rows)
-    return len(rows)
+    return sum(1 for row in rows if row.consented and row.valid_from and row.valid_until)
 
 
 def price_for(*, buyer: Buyer, programme: Programme) -> tuple[Decimal | None, str]:
     """The programme's price for one more subscription of this buyer (the sliding scale counts the
     buyer's subscriptions in the programme, this one included)."""
-    held = Subscription.objects.filter(programme=programme, buyer=buyer).exclude(status=SubscriptionStatus.CANCELLED)
+    held = Subscription.objects.filter(programme=programme, buyer=buyer).exclude(
+        status=SubscriptionStatus.CANCELLED
+    )
     band = (
         PriceBand.objects.filter(programme=programme, from_subscriptions__lte=held.count() + 1)
         .order_by("-from_subscriptions")
@@ -65,12 +68,20 @@ def price_for(*, buyer: Buyer, programme: Programme) -> tuple[Decimal | None, st
 @transaction.atomic
 def subscription_request(*, actor: Principal, buyer: Buyer, factory: Factory, cycle: int) -> Subscription:
     """A buyer (or the programme on its behalf) asks for a factory's reports of one cycle."""
-    if not (buyer.pk in actor.buyer_ids() or permissions.can_manage_programme_users(actor, factory.programme_id)):
+    if not (
+        buyer.pk in actor.buyer_ids() or permissions.can_manage_programme_users(actor, factory.programme_id)
+    ):
         raise PermissionDenied
     if cycle < 1:
         raise ValidationError({"cycle": _("Cycles are counted from 1.")})
-    if Subscription.objects.filter(buyer=buyer, factory=factory, cycle=cycle).exclude(status=SubscriptionStatus.CANCELLED).exists():
-        raise ValidationError(_("%(buyer)s already subscribes to this cycle of the factory.") % {"buyer": buyer})
+    if (
+        Subscription.objects.filter(buyer=buyer, factory=factory, cycle=cycle)
+        .exclude(status=SubscriptionStatus.CANCELLED)
+        .exists()
+    ):
+        raise ValidationError(
+            _("%(buyer)s already subscribes to this cycle of the factory.") % {"buyer": buyer}
+        )
     price, currency = price_for(buyer=buyer, programme=factory.programme)
     subscription = Subscription.objects.create(
         programme_id=factory.programme_id,
@@ -81,6 +92,7 @@ def subscription_request(*, actor: Principal, buyer: Buyer, factory: Factory, cy
         currency=currency,
         requested_by=actor.user,
     )
+    access_rebuild(buyer=buyer, factory=factory)
     audit.record(
         actor=actor.user,
         action="subscription.request",
@@ -92,9 +104,13 @@ def subscription_request(*, actor: Principal, buyer: Buyer, factory: Factory, cy
 
 
 @transaction.atomic
-def subscription_activate(*, actor: Principal, subscription: Subscription, starts_on: dt.date, ends_on: dt.date) -> Subscription:
+def subscription_activate(
+    *, actor: Principal, subscription: Subscription, starts_on: dt.date, ends_on: dt.date
+) -> Subscription:
     """The programme confirms a subscription (paid or from credits) for a period."""
-    locked = Subscription.objects.select_for_update().select_related("buyer", "factory").get(pk=subscription.pk)
+    locked = (
+        Subscription.objects.select_for_update().select_related("buyer", "factory").get(pk=subscription.pk)
+    )
     if not permissions.can_manage_programme_users(actor, locked.programme_id):
         raise PermissionDenied
     if locked.status not in (SubscriptionStatus.REQUESTED, SubscriptionStatus.EXPIRED):
@@ -118,7 +134,9 @@ def subscription_activate(*, actor: Principal, subscription: Subscription, start
 
 @transaction.atomic
 def subscription_cancel(*, actor: Principal, subscription: Subscription, reason: str = "") -> Subscription:
-    locked = Subscription.objects.select_for_update().select_related("buyer", "factory").get(pk=subscription.pk)
+    locked = (
+        Subscription.objects.select_for_update().select_related("buyer", "factory").get(pk=subscription.pk)
+    )
     if not (
         permissions.can_manage_programme_users(actor, locked.programme_id)
         or locked.buyer_id in {g.buyer_id for g in actor.grants if g.is_admin}
@@ -129,7 +147,13 @@ def subscription_cancel(*, actor: Principal, subscription: Subscription, reason:
     locked.status = SubscriptionStatus.CANCELLED
     locked.save(update_fields=["status", "updated_at"])
     access_rebuild(buyer=locked.buyer, factory=locked.factory)
-    audit.record(actor=actor.user, action="subscription.cancel", obj=locked, programme=locked.programme_id, reason=reason)
+    audit.record(
+        actor=actor.user,
+        action="subscription.cancel",
+        obj=locked,
+        programme=locked.programme_id,
+        reason=reason,
+    )
     return locked
 
 
@@ -137,8 +161,9 @@ def subscription_cancel(*, actor: Principal, subscription: Subscription, reason:
 def subscriptions_expire(*, programme: Programme, today: dt.date) -> int:
     """Active subscriptions whose period ended become expired (a system job)."""
     ended = list(
-        Subscription.objects.filter(programme=programme, status=SubscriptionStatus.ACTIVE, ends_on__lt=today)
-        .select_related("buyer", "factory")
+        Subscription.objects.filter(
+            programme=programme, status=SubscriptionStatus.ACTIVE, ends_on__lt=today
+        ).select_related("buyer", "factory")
     )
     for subscription in ended:
         subscription.status = SubscriptionStatus.EXPIRED
@@ -156,7 +181,9 @@ def subscriptions_expire(*, programme: Programme, today: dt.date) -> int:
 
 
 @transaction.atomic
-def consent_set(*, actor: Principal, factory: Factory, buyer: Buyer, granted: bool, note: str = "") -> Consent:
+def consent_set(
+    *, actor: Principal, factory: Factory, buyer: Buyer, granted: bool, note: str = ""
+) -> Consent:
     """The factory decides whether a buyer may read its reports; revoking takes effect at once."""
     if factory.pk not in actor.factory_ids():
         raise PermissionDenied
@@ -170,7 +197,11 @@ def consent_set(*, actor: Principal, factory: Factory, buyer: Buyer, granted: bo
     consent.changed_by = actor.user
     consent.save()
     ConsentChange.objects.create(
-        programme_id=factory.programme_id, consent=consent, granted=granted, by=actor.user, note=note.strip()[:300]
+        programme_id=factory.programme_id,
+        consent=consent,
+        granted=granted,
+        by=actor.user,
+        note=note.strip()[:300],
     )
     access_rebuild(buyer=buyer, factory=factory)
     audit.record(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from betterwork import permissions
 from betterwork.permissions import Principal
 from buyers import access as buyer_access
-from reporting import selectors
+from reporting import selectors, statements
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,13 @@ ASSESSMENT_REPORT = ReportKind(
     template="reports/assessment.html",
     template_version=1,
     load=selectors.report_assessment,
-    may_read=lambda principal, a: permissions.can_read_final_report(principal, a)
-    or (a.status == "published" and buyer_access.may_read(principal, factory_id=a.factory_id, cycle=a.cycle)),
+    may_read=lambda principal, a: (
+        permissions.can_read_final_report(principal, a)
+        or (
+            a.status == "published"
+            and buyer_access.may_read(principal, factory_id=a.factory_id, cycle=a.cycle)
+        )
+    ),
     snapshot=selectors.assessment_report_snapshot,
     context=selectors.assessment_report_context,
     filename=lambda a, language: f"{a.factory.public_id}-cycle-{a.cycle}-{language}.pdf",
@@ -64,12 +69,32 @@ PROGRESS_REPORT = ReportKind(
     template="reports/progress.html",
     template_version=1,
     load=selectors.report_progress,
-    may_read=lambda principal, report: permissions.can_view_plan(principal, report.factory)
-    or buyer_access.may_read(principal, factory_id=report.factory_id, cycle=report.plan.cycle),
+    may_read=lambda principal, report: (
+        permissions.can_view_plan(principal, report.factory)
+        or buyer_access.may_read(principal, factory_id=report.factory_id, cycle=report.plan.cycle)
+    ),
     snapshot=selectors.progress_report_snapshot,
     context=selectors.progress_report_context,
-    filename=lambda r, language: f"{r.factory.public_id}-cycle-{r.plan.cycle}-progress-{r.number}-{language}.pdf",
+    filename=lambda r, language: (
+        f"{r.factory.public_id}-cycle-{r.plan.cycle}-progress-{r.number}-{language}.pdf"
+    ),
     languages=programme_languages,
 )
 
-KINDS: dict[str, ReportKind] = {kind.name: kind for kind in (ASSESSMENT_REPORT, PROGRESS_REPORT)}
+# A buyer's statement of one programme and year (reporting/statements.py says why per programme).
+BUYER_STATEMENT = ReportKind(
+    name=statements.KIND_NAME,
+    title=_("Buyer statement"),
+    template="reports/statement.html",
+    template_version=1,
+    load=statements.load_statement,
+    may_read=statements.may_read_statement,
+    snapshot=statements.statement_snapshot,
+    context=statements.statement_context,
+    filename=lambda s, language: f"statement-{s.year}-{s.programme.code}-{s.buyer.pk}-{language}.pdf",
+    languages=programme_languages,
+)
+
+KINDS: dict[str, ReportKind] = {
+    kind.name: kind for kind in (ASSESSMENT_REPORT, PROGRESS_REPORT, BUYER_STATEMENT)
+}

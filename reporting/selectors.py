@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.http import Http404
 
 from advisory.models import ProgressReport, ProgressStatus
@@ -16,7 +16,7 @@ from betterwork.models import PROGRAMME_STAFF_ROLES, Programme, Role
 from betterwork.permissions import Principal
 from buyers.models import Buyer
 from factories import selectors as factory_selectors
-from reporting.models import ReportJob
+from reporting.models import JobStatus, ReportJob
 
 
 def home_sections(*, principal: Principal) -> dict[str, Any]:
@@ -213,3 +213,21 @@ def progress_report_context(report: ProgressReport) -> dict[str, Any]:
         "programme": report.programme,
         "report_id": f"{report.factory.public_id}-C{report.plan.cycle}-PR{report.number}",
     }
+
+
+def report_jobs(*, targets: list[tuple[str, int]], ready_only: bool = True) -> list[ReportJob]:
+    """The jobs of these reports (kind, target id), newest first, in one query; named in
+    ``settings.REPORT_JOBS_SELECTOR`` so that the buyer pages, which sit below reporting, can
+    list a report's PDFs and tell new ones without importing this app."""
+    if not targets:
+        return []
+    by_kind: dict[str, set[int]] = {}
+    for kind_name, target_id in targets:
+        by_kind.setdefault(kind_name, set()).add(target_id)
+    condition = Q()
+    for kind_name, target_ids in by_kind.items():
+        condition |= Q(kind=kind_name, target_id__in=target_ids)
+    jobs = ReportJob.objects.filter(condition)
+    if ready_only:
+        jobs = jobs.filter(status=JobStatus.READY)
+    return list(jobs.order_by("-finished_at", "-id"))

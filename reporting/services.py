@@ -11,13 +11,16 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from betterwork import audit
+from betterwork.notifications import notify
 from betterwork.permissions import Principal
 from betterwork.tasks import enqueue_on_commit
-from reporting.kinds import KINDS, ReportKind
+from buyers import selectors as buyer_selectors
+from reporting.kinds import ASSESSMENT_REPORT, KINDS, PROGRESS_REPORT, ReportKind
 from reporting.models import JobStatus, ReportJob
 
 
@@ -152,7 +155,39 @@ def job_finish(*, job_id: int, name: str, sha256: str, pages: int | None) -> Rep
             job.save(
                 update_fields=["file", "sha256", "pages", "status", "progress", "message", "finished_at"]
             )
+            buyers_tell(job=job)
         return job
+
+
+def buyers_tell(*, job: ReportJob) -> int:
+    """A report buyers may read became ready: tell the users of every buyer with live, consented
+    access to that factory and cycle (inbox now, e-mail on commit, each in their own language).
+    Once per report: only its English job tells, not one mail per language."""
+    if job.language != "en":
+        return 0
+    target = KINDS[job.kind].load(job.target_id) if job.kind in KINDS else None
+    if job.kind == ASSESSMENT_REPORT.name and target is not None and target.status == "published":
+        factory, cycle, template = target.factory, target.cycle, "notifications/buyer_report_ready"
+    elif job.kind == PROGRESS_REPORT.name and target is not None:
+        factory, cycle, template = target.factory, target.plan.cycle, "notifications/buyer_report_ready"
+    else:
+        return 0
+    recipients = buyer_selectors.readers_of(factory_id=factory.pk, cycle=cycle)
+    if not recipients:
+        return 0
+    notify(
+        recipients=recipients,
+        programme=job.programme_id,
+        template=template,
+        context={
+            "factory": factory,
+            "cycle": cycle,
+            "kind": job.kind,
+            "number": getattr(target, "number", None),
+        },
+        link=reverse("buyer:factory", kwargs={"factory_id": factory.pk}),
+    )
+    return len(recipients)
 
 
 def job_fail(*, job_id: int, reason: str) -> None:

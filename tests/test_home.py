@@ -44,7 +44,7 @@ def test_factory_user_sees_their_factory(client, kh, registry, kh_factory):
 def test_buyer_sees_their_organisation_and_no_factories(client, kh, registry):
     buyer = BuyerFactory(name="Northwind Apparel")
     page = home(client, user_with_role(Role.BUYER, buyer=buyer))
-    assert "Northwind Apparel" in page and "agreed to share its reports" in page
+    assert "Northwind Apparel" in page and "once each factory has agreed to share them" in page
     assert "Better Factories Cambodia" not in page and "/p/" not in page
 
 

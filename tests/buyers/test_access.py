@@ -81,11 +81,28 @@ def test_access_needs_both_a_live_subscription_and_consent(kh, team, published, 
 
     consent(kh, hr, brand, factory, granted=False)  # revoked: at once
     assert not reads(buyer_user, factory.pk)
-    assert _provided_scope(Principal.for_user(buyer_user)) == frozenset()
+    # The programme stays in scope while the subscription lives (its pages list the factory's
+    # name, location and "awaiting consent"), but nothing is readable.
+    assert _provided_scope(Principal.for_user(buyer_user)) == {kh.pk}
+    assert access.readable_factories(Principal.for_user(buyer_user)) == {}
     consent(kh, hr, brand, factory)
     assert reads(buyer_user, factory.pk)
     run(team["manager"], kh, services.subscription_cancel, subscription=subscription, reason="Unpaid")
     assert not reads(buyer_user, factory.pk)
+    # No live subscription left: the programme leaves the buyer's scope altogether.
+    assert _provided_scope(Principal.for_user(buyer_user)) == frozenset()
+
+
+def test_a_requested_subscription_puts_the_programme_in_scope_but_reads_nothing(
+    kh, vn, team, published, brand, buyer_user, hr
+):
+    factory = published.factory
+    assert _provided_scope(Principal.for_user(buyer_user)) == frozenset()
+    run(buyer_user, kh, services.subscription_request, buyer=brand, factory=factory, cycle=1)
+    consent(kh, hr, brand, factory)  # consent alone, before the programme activates it
+    assert _provided_scope(Principal.for_user(buyer_user)) == {kh.pk}
+    assert not reads(buyer_user, factory.pk)
+    assert BuyerAccess.objects.get().consented
 
 
 def test_an_ended_period_stops_access_even_before_the_expiry_job(kh, team, published, brand, buyer_user, hr):
@@ -97,6 +114,7 @@ def test_an_ended_period_stops_access_even_before_the_expiry_job(kh, team, publi
         assert services.subscriptions_expire(programme=kh, today=kh.today()) == 1
         assert Subscription.objects.get().status == "expired"
     assert not BuyerAccess.objects.exists()
+    assert _provided_scope(Principal.for_user(buyer_user)) == frozenset()
 
 
 def test_another_buyer_and_other_programmes_see_nothing(
