@@ -177,3 +177,42 @@ def test_revoked_consent_refuses_the_download(kh, team, published, brand, buyer_
     assert client.get(url).status_code == 404
     assert client.get(f"/p/KH/reports/assessment/{published.pk}/").status_code == 404
     assert client.get("/p/VN/reports/jobs/1/download/").status_code == 404
+
+
+def test_buyers_read_submitted_progress_reports_only_with_a_live_consented_subscription(
+    client, kh, team, published, brand, buyer_user, hr, django_capture_on_commit_callbacks
+):
+    from advisory import selectors as advisory_selectors
+    from advisory import services as advisory_services
+    from advisory.models import ProgressReport
+
+    factory = published.factory
+    plan = run(team["lead"], kh, advisory_services.plan_start, factory=factory, assessment=published)
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        first, second = ProgressReport.objects.filter(plan=plan).order_by("number")
+        snapshot = advisory_selectors.progress_snapshot(report=first, today=kh.today())
+    with django_capture_on_commit_callbacks(execute=False):
+        run(
+            hr,
+            kh,
+            advisory_services.progress_report_submit,
+            report=first,
+            statement="On track.",
+            snapshot=snapshot,
+        )
+    client.force_login(buyer_user)
+    panel = f"/p/KH/reports/progress_report/{first.pk}/"
+    assert client.get(panel).status_code == 404  # no subscription
+    subscription = subscribe(kh, team, buyer_user, brand, factory)
+    assert client.get(panel).status_code == 404  # no consent
+    consent(kh, hr, brand, factory)
+    assert client.get(panel).status_code == 200
+    assert client.get(f"/p/KH/reports/progress_report/{second.pk}/").status_code == 404  # a draft has no PDF
+    assert (
+        client.get(f"/p/KH/advisory/progress/{first.pk}/").status_code == 404
+    )  # the factory's page is not theirs
+    consent(kh, hr, brand, factory, granted=False)
+    assert client.get(panel).status_code == 404
+    consent(kh, hr, brand, factory)
+    run(team["manager"], kh, services.subscription_cancel, subscription=subscription)
+    assert client.get(panel).status_code == 404
