@@ -30,7 +30,7 @@ from assessments.models import (
     ToolStatus,
     ToolVersion,
 )
-from assessments.signals import assessment_finalised
+from assessments.signals import assessment_finalised, assessment_published
 from betterwork import audit, notifications, permissions
 from betterwork import selectors as people_selectors
 from betterwork.models import PROGRAMME_STAFF_ROLES, User
@@ -241,6 +241,8 @@ def assessment_transition(
         _tell_factory(locked)
     if to == S.FINAL:
         assessment_finalised.send(sender=Assessment, assessment=locked)
+    elif to == S.PUBLISHED:
+        assessment_published.send(sender=Assessment, assessment=locked)
     return locked
 
 

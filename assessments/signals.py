@@ -7,3 +7,6 @@ from django.dispatch import Signal
 
 # Sent with ``assessment`` when an assessment becomes final (its figures start to count).
 assessment_finalised = Signal()
+
+# Sent with ``assessment`` when its report is published to the factory's subscribed buyers.
+assessment_published = Signal()

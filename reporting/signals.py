@@ -10,13 +10,15 @@ from django.dispatch import receiver
 from advisory.models import ProgressReport
 from advisory.signals import progress_report_submitted
 from assessments.models import Assessment
-from assessments.signals import assessment_finalised
+from assessments.signals import assessment_finalised, assessment_published
 from reporting import kinds, services
 
 
 @receiver(assessment_finalised, dispatch_uid="reporting.report_on_final")
+@receiver(assessment_published, dispatch_uid="reporting.report_on_published")
 def report_on_final(sender: Any, assessment: Assessment, **kwargs: Any) -> None:
-    """Render the report in English and each of the programme's languages, in the background."""
+    """Render the report in English and each of the programme's languages, in the background: when
+    final, and again when published (its buyers are told once their copy is ready)."""
     for language in kinds.ASSESSMENT_REPORT.languages(assessment):
         services.report_request(
             actor=None, kind_name=kinds.ASSESSMENT_REPORT.name, target_id=assessment.pk, language=language
