@@ -19,10 +19,16 @@ class ItemForm(forms.Form):
     """What the factory and its advisor keep up to date on an item."""
 
     root_cause = forms.CharField(
-        label=gettext_lazy("Root cause"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+        label=gettext_lazy("Root cause"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=4000,
     )
     action = forms.CharField(
-        label=gettext_lazy("Action"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+        label=gettext_lazy("Action"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=4000,
     )
     responsible = forms.CharField(label=gettext_lazy("Responsible person"), required=False, max_length=200)
     committee_owner = forms.ModelChoiceField(
@@ -52,7 +58,9 @@ class NewItemForm(ItemForm):
 
 
 class CommentForm(forms.Form):
-    text = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    text = forms.CharField(
+        label=gettext_lazy("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
 
 
 class EvidenceForm(forms.Form):
@@ -77,5 +85,7 @@ class ProgressSubmitForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=8000,
-        help_text=gettext_lazy("What the factory wants the programme (and buyers it shares reports with) to know."),
+        help_text=gettext_lazy(
+            "What the factory wants the programme (and buyers it shares reports with) to know."
+        ),
     )

@@ -88,15 +88,24 @@ class PlanItem(TenantModel):
         related_name="owned_items",
     )
     due_on = models.DateField(_("due date"), null=True, blank=True)
-    priority = models.CharField(_("priority"), max_length=10, choices=ItemPriority.choices, default=ItemPriority.MEDIUM)
-    status = models.CharField(_("status"), max_length=20, choices=ItemStatus.choices, default=ItemStatus.NOT_STARTED)
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=ItemPriority.choices, default=ItemPriority.MEDIUM
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=ItemStatus.choices, default=ItemStatus.NOT_STARTED
+    )
     done_on = models.DateField(_("done on"), null=True, blank=True)
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     verified_at = models.DateTimeField(null=True, blank=True)
     carried_from = models.ForeignKey(
-        "self", verbose_name=_("carried over from"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "self",
+        verbose_name=_("carried over from"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     version = models.PositiveIntegerField(default=1)  # optimistic lock for inline edits
     updated_by = models.ForeignKey(
@@ -107,10 +116,15 @@ class PlanItem(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["plan", "-publicly_reported", "due_on", "id"]
-        indexes = [models.Index(fields=["plan", "status"]), models.Index(fields=["programme", "status", "due_on"])]
+        indexes = [
+            models.Index(fields=["plan", "status"]),
+            models.Index(fields=["programme", "status", "due_on"]),
+        ]
         constraints = [
             models.UniqueConstraint(
-                fields=["plan", "question_key"], condition=~Q(question_key=""), name="planitem_one_per_finding"
+                fields=["plan", "question_key"],
+                condition=~Q(question_key=""),
+                name="planitem_one_per_finding",
             ),
             models.CheckConstraint(
                 name="planitem_verified_has_verifier",
@@ -128,7 +142,9 @@ class PlanItem(TenantModel):
 
 class PlanItemComment(TenantModel):
     item = models.ForeignKey(PlanItem, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     text = models.TextField(_("comment"))
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -150,7 +166,9 @@ class PlanItemEvidence(TenantModel):
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantModel.Meta):
@@ -174,7 +192,10 @@ class CommitteeKind(TenantModel):
     code = models.SlugField(_("code"), max_length=30)
     name = models.CharField(_("name"), max_length=120)
     equal_sides = models.CharField(
-        _("equal management and worker members"), max_length=10, choices=EqualSides.choices, default=EqualSides.ENFORCE
+        _("equal management and worker members"),
+        max_length=10,
+        choices=EqualSides.choices,
+        default=EqualSides.ENFORCE,
     )
     min_members = models.PositiveSmallIntegerField(_("fewest members"), default=4)
     max_members = models.PositiveSmallIntegerField(_("most members"), default=16)
@@ -183,7 +204,9 @@ class CommitteeKind(TenantModel):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["programme", "code"], name="committeekind_code_unique"),
-            models.CheckConstraint(name="committeekind_sizes_in_order", condition=Q(max_members__gte=F("min_members"))),
+            models.CheckConstraint(
+                name="committeekind_sizes_in_order", condition=Q(max_members__gte=F("min_members"))
+            ),
         ]
 
     def __str__(self) -> str:
@@ -192,7 +215,9 @@ class CommitteeKind(TenantModel):
 
 class Committee(TenantModel):
     factory = models.ForeignKey("factories.Factory", on_delete=models.PROTECT, related_name="committees")
-    kind = models.ForeignKey(CommitteeKind, verbose_name=_("kind"), on_delete=models.PROTECT, related_name="committees")
+    kind = models.ForeignKey(
+        CommitteeKind, verbose_name=_("kind"), on_delete=models.PROTECT, related_name="committees"
+    )
     established_on = models.DateField(_("established on"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -232,15 +257,24 @@ class CommitteeMember(TenantModel):
     side = models.CharField(_("side"), max_length=12, choices=Side.choices)
     sex = models.CharField(_("sex"), max_length=8, choices=MemberSex.choices)
     union_member = models.BooleanField(_("union member"), default=False)
-    role = models.CharField(_("role"), max_length=12, choices=CommitteeRole.choices, default=CommitteeRole.MEMBER)
+    role = models.CharField(
+        _("role"), max_length=12, choices=CommitteeRole.choices, default=CommitteeRole.MEMBER
+    )
     position = models.CharField(_("job in the factory"), max_length=120, blank=True)
     term_starts_on = models.DateField(_("term from"))
     term_ends_on = models.DateField(_("term until"), null=True, blank=True)
     elected_in = models.ForeignKey(
-        "Election", verbose_name=_("elected in"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "Election",
+        verbose_name=_("elected in"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     # A worker member who signs in to read the plan and minutes (committee-member role).
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta(TenantModel.Meta):
         ordering = ["side", "name", "id"]
@@ -271,7 +305,9 @@ class Election(TenantModel):
         constraints = [
             models.CheckConstraint(
                 name="election_ballots_within_voters",
-                condition=Q(voters__isnull=True) | Q(ballots_cast__isnull=True) | Q(ballots_cast__lte=F("voters")),
+                condition=Q(voters__isnull=True)
+                | Q(ballots_cast__isnull=True)
+                | Q(ballots_cast__lte=F("voters")),
             )
         ]
 
@@ -294,7 +330,9 @@ class Meeting(TenantModel):
     agenda = models.TextField(_("agenda"), blank=True)
     minutes = models.TextField(_("minutes"), blank=True)
     attendees = models.ManyToManyField(CommitteeMember, through="MeetingAttendance", related_name="+")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantModel.Meta):
@@ -315,7 +353,12 @@ class Decision(TenantModel):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions")
     text = models.TextField(_("decision"))
     item = models.ForeignKey(
-        PlanItem, verbose_name=_("plan item"), on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions"
+        PlanItem,
+        verbose_name=_("plan item"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="decisions",
     )
 
     class Meta(TenantModel.Meta):
@@ -340,7 +383,9 @@ class AdvisoryVisit(TenantModel):
     topics = models.TextField(_("topics"))
     follow_ups = models.TextField(_("agreed follow-ups"), blank=True)
     items = models.ManyToManyField(PlanItem, through="VisitItem", related_name="visits")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantModel.Meta):
@@ -380,9 +425,13 @@ class SelfDiagnosis(TenantModel):
 
     factory = models.ForeignKey("factories.Factory", on_delete=models.PROTECT, related_name="self_diagnoses")
     tool_version = models.ForeignKey("assessments.ToolVersion", on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(_("status"), max_length=10, choices=DiagnosisStatus.choices, default=DiagnosisStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DiagnosisStatus.choices, default=DiagnosisStatus.DRAFT
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantModel.Meta):
@@ -392,7 +441,11 @@ class SelfDiagnosis(TenantModel):
 class DiagnosisAnswer(TenantModel):
     diagnosis = models.ForeignKey(SelfDiagnosis, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey("assessments.Question", on_delete=models.PROTECT, related_name="+")
-    value = models.CharField(_("answer"), max_length=2, choices=[("C", _("Compliant")), ("NC", _("Non-compliant")), ("NA", _("Not applicable"))])
+    value = models.CharField(
+        _("answer"),
+        max_length=2,
+        choices=[("C", _("Compliant")), ("NC", _("Non-compliant")), ("NA", _("Not applicable"))],
+    )
     note = models.TextField(_("what the factory found"), blank=True)
 
     class Meta(TenantModel.Meta):
@@ -412,20 +465,28 @@ class ProgressReport(TenantModel):
     committee and its meetings, the advisory visits and the training, as the factory submitted it."""
 
     plan = models.ForeignKey(ImprovementPlan, on_delete=models.PROTECT, related_name="progress_reports")
-    factory = models.ForeignKey("factories.Factory", on_delete=models.PROTECT, related_name="progress_reports")
+    factory = models.ForeignKey(
+        "factories.Factory", on_delete=models.PROTECT, related_name="progress_reports"
+    )
     number = models.PositiveSmallIntegerField(_("progress report"), choices=[(1, "1"), (2, "2")])
     due_on = models.DateField(_("due"))
-    status = models.CharField(_("status"), max_length=10, choices=ProgressStatus.choices, default=ProgressStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProgressStatus.choices, default=ProgressStatus.DRAFT
+    )
     factory_statement = models.TextField(_("the factory's statement"), blank=True)
     # What the report says, frozen at submission (the PDF and buyers read this, not live data).
     snapshot = models.JSONField(default=dict, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantModel.Meta):
         ordering = ["plan", "number"]
-        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="progressreport_once_per_plan")]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="progressreport_once_per_plan")
+        ]
 
     def __str__(self) -> str:
         return f"{_('Progress Report')} {self.number} · {self.factory.name}"

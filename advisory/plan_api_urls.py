@@ -12,5 +12,7 @@ urlpatterns = [
     path("items/<int:pk>/reopen/", api.ItemReopen.as_view(), name="api-plan-item-reopen"),
     path("items/<int:pk>/comments/", api.ItemComments.as_view(), name="api-plan-item-comments"),
     path("progress-reports/<int:pk>/", api.ProgressDetail.as_view(), name="api-progress-report"),
-    path("progress-reports/<int:pk>/submit/", api.ProgressSubmit.as_view(), name="api-progress-report-submit"),
+    path(
+        "progress-reports/<int:pk>/submit/", api.ProgressSubmit.as_view(), name="api-progress-report-submit"
+    ),
 ]

@@ -82,7 +82,9 @@ class ScopeMiddleware:
                 return frozenset(Programme.objects.values_list("id", flat=True))
             return principal.granted_programme_ids(()) | _provided_scope(principal)
         programme = selectors.programme_by_code(code)
-        if programme is None or not (principal.roles_in(programme.pk) or programme.pk in _provided_scope(principal)):
+        if programme is None or not (
+            principal.roles_in(programme.pk) or programme.pk in _provided_scope(principal)
+        ):
             raise Http404(_("No such programme."))
         request.programme = programme  # type: ignore[attr-defined]
         return frozenset({programme.pk})

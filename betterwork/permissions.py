@@ -112,6 +112,10 @@ class Principal:
     def buyer_ids(self) -> set[int]:
         return {g.buyer_id for g in self.grants if g.role == Role.BUYER and g.buyer_id}
 
+    def admin_buyer_ids(self) -> set[int]:
+        """Buyers whose users this principal manages (a buyer grant with ``is_admin``)."""
+        return {g.buyer_id for g in self.grants if g.role == Role.BUYER and g.buyer_id and g.is_admin}
+
 
 # --- Programme-level rules ------------------------------------------------------------------
 
@@ -154,6 +158,19 @@ def can_view_audit(principal: Principal, programme_id: int) -> bool:
 
 # Which roles a programme manager may hand out inside their programme.
 GRANTABLE_BY_PROGRAMME_MANAGER = (Role.ADVISOR, Role.TEAM_LEADER, Role.PROGRAMME_MANAGER, Role.FACTORY)
+
+
+# --- Buyer organisations -------------------------------------------------------------------
+# Buyer organisations are global (no programme): the global team keeps them; a buyer's own admins
+# invite their colleagues.
+
+
+def can_manage_buyers(principal: Principal) -> bool:
+    return principal.global_everywhere
+
+
+def can_invite_for_buyer(principal: Principal, buyer_id: int) -> bool:
+    return can_manage_buyers(principal) or buyer_id in principal.admin_buyer_ids()
 
 
 # --- Factory-level rules --------------------------------------------------------------------

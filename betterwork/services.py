@@ -46,13 +46,27 @@ def _may_grant(actor: Principal, *, role: str, programme: Programme, factory: ob
     )
 
 
-def send_invitation(*, user: User, programme: Programme, invited_by: User | None, base_url: str) -> None:
-    """E-mail a link to set a password, in the invitee's language, once the transaction commits."""
+def send_invitation(
+    *,
+    user: User,
+    programme: Programme | None,
+    invited_by: User | None,
+    base_url: str,
+    organisation: str = "",
+) -> None:
+    """E-mail a link to set a password, in the invitee's language, once the transaction commits.
+    Without a programme (a buyer's users), the e-mail names the ``organisation`` instead."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     link = base_url.rstrip("/") + reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
     with translation.override(user.language):
-        context = {"user": user, "programme": programme, "invited_by": invited_by, "link": link}
+        context = {
+            "user": user,
+            "programme": programme,
+            "organisation": organisation,
+            "invited_by": invited_by,
+            "link": link,
+        }
         subject = render_to_string("people/emails/invitation_subject.txt", context).strip()
         body = render_to_string("people/emails/invitation.txt", context)
     transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))

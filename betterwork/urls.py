@@ -20,6 +20,7 @@ urlpatterns = [
     path("training-templates/", include("training.template_urls")),
     path("tool/", include("assessments.tool_urls")),
     path("buyer/", include("buyers.urls")),
+    path("buyers/", include("buyers.org_urls")),
     path("p/<str:programme_code>/buyer-prices/", include("buyers.price_urls")),
     path("buyer/statements/", include("buyers.statement_urls")),
     path("", include("betterwork.admin_urls")),

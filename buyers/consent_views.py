@@ -18,6 +18,7 @@ from betterwork.middleware import principal_of, programme_of
 from betterwork.permissions import Principal
 from buyers import selectors, services
 from buyers.forms import ActivateForm, CancelForm, ConsentForm, SubscriptionRequestForm
+from buyers.models import PaidBy
 from factories import selectors as factory_selectors
 from factories.models import Factory
 
@@ -116,7 +117,7 @@ def subscriptions(request: HttpRequest, programme_code: str, factory_id: int) ->
         {
             "factory": found,
             "programme": found.programme,
-            "subscriptions": selectors.factory_subscriptions(factory=found),
+            "subscriptions": selectors.subscriptions_with_credits(factory=found),
             "form": form,
             "activate_form": ActivateForm(),
             "cancel_form": CancelForm(),
@@ -141,7 +142,10 @@ def subscription_activate(
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("The subscription is active."))
+            if form.cleaned_data["paid_by"] == PaidBy.CREDIT:
+                messages.success(request, _("The subscription is active, paid with a credit."))
+            else:
+                messages.success(request, _("The subscription is active."))
     return redirect("factory_buyers:subscriptions", programme_code=programme_code, factory_id=found.pk)
 
 

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy
 
 from buyers import selectors
-from buyers.models import Buyer
+from buyers.models import Buyer, PaidBy
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 NO_BUYERS: QuerySet[Buyer] = QuerySet(model=Buyer).none()
@@ -62,6 +62,12 @@ class SubscriptionRequestForm(forms.Form):
 class ActivateForm(forms.Form):
     starts_on = forms.DateField(label=gettext_lazy("From"), widget=DATE_INPUT)
     ends_on = forms.DateField(label=gettext_lazy("Until"), widget=DATE_INPUT)
+    paid_by = forms.ChoiceField(
+        label=gettext_lazy("Paid by"), choices=PaidBy.choices, required=False, widget=forms.RadioSelect
+    )
+
+    def clean_paid_by(self) -> str:
+        return self.cleaned_data.get("paid_by") or PaidBy.INVOICE
 
 
 class CancelForm(forms.Form):

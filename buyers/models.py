@@ -46,6 +46,41 @@ class SubscriptionStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class PaidBy(models.TextChoices):
+    CREDIT = "credit", _("A prepaid credit")
+    INVOICE = "invoice", _("Invoice")
+
+
+class CreditPurchase(TenantModel):
+    """Prepaid credits a buyer bought in one programme: each credit pays for one subscription (one
+    factory's service cycle) at the price of the band in force when bought. A subscription paid
+    with a credit points at the purchase it drew from; cancelling it returns the credit."""
+
+    buyer = models.ForeignKey(
+        Buyer, verbose_name=_("buyer"), on_delete=models.PROTECT, related_name="credit_purchases"
+    )
+    credits = models.PositiveIntegerField(_("credits"))
+    amount = models.DecimalField(_("amount paid"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    purchased_on = models.DateField(_("date"))
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["purchased_on", "id"]
+        indexes = [models.Index(fields=["buyer", "programme"])]
+        constraints = [
+            models.CheckConstraint(name="creditpurchase_some_credits", condition=Q(credits__gt=0)),
+            models.CheckConstraint(name="creditpurchase_amount_not_negative", condition=Q(amount__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.buyer} · {self.credits} · {self.purchased_on}"
+
+
 class Subscription(TenantModel):
     """A buyer's subscription to one factory for one service cycle: that cycle's assessment
     report and its two progress reports."""
@@ -64,6 +99,15 @@ class Subscription(TenantModel):
     ends_on = models.DateField(_("until"), null=True, blank=True)
     price = models.DecimalField(_("price"), max_digits=9, decimal_places=2, null=True, blank=True)
     currency = models.CharField(_("currency"), max_length=3, default="USD")
+    paid_by = models.CharField(_("paid by"), max_length=10, choices=PaidBy.choices, default=PaidBy.INVOICE)
+    credit_purchase = models.ForeignKey(
+        CreditPurchase,
+        verbose_name=_("credit drawn from"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subscriptions",
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -88,6 +132,11 @@ class Subscription(TenantModel):
                 condition=Q(ends_on__isnull=True)
                 | Q(starts_on__isnull=True)
                 | Q(ends_on__gte=F("starts_on")),
+            ),
+            models.CheckConstraint(
+                name="subscription_credit_has_purchase",
+                condition=Q(paid_by="credit", credit_purchase__isnull=False)
+                | Q(paid_by="invoice", credit_purchase__isnull=True),
             ),
         ]
 

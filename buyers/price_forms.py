@@ -6,7 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy
+
+from buyers import selectors
+from buyers.models import Buyer
 
 ROWS = 8
 
@@ -43,3 +47,32 @@ class PriceBandsForm(forms.Form):
                 continue
             steps.append((count, price))
         return steps
+
+
+class CreditPurchaseForm(forms.Form):
+    buyer: forms.ModelChoiceField[Buyer] = forms.ModelChoiceField(
+        label=gettext_lazy("Buyer"), queryset=QuerySet(model=Buyer).none()
+    )
+    credits = forms.IntegerField(label=gettext_lazy("Credits"), min_value=1, max_value=1000)
+    amount = forms.DecimalField(
+        label=gettext_lazy("Amount paid"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text=gettext_lazy("Leave empty to charge the price bands in force."),
+    )
+    currency = forms.CharField(label=gettext_lazy("Currency"), max_length=3, required=False)
+    purchased_on = forms.DateField(
+        label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    reference = forms.CharField(
+        label=gettext_lazy("Reference"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("An invoice or payment number."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["buyer"].queryset = selectors.buyer_choices()  # type: ignore[attr-defined]

@@ -6,4 +6,5 @@ app_name = "buyer_prices"
 
 urlpatterns = [
     path("", price_views.price_bands, name="bands"),
+    path("credits/", price_views.credits_page, name="credits"),
 ]

@@ -1,4 +1,5 @@
-"""The programme's price bands: its managers read and replace the sliding scale."""
+"""The programme's price bands and credits: its managers read and replace the sliding scale, and
+record buyers' purchases of prepaid credits."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from betterwork.forms import add_service_error
 from betterwork.middleware import principal_of, programme_of
-from buyers import price_selectors, prices
-from buyers.price_forms import ROWS, PriceBandsForm
+from buyers import credits, price_selectors, prices
+from buyers.price_forms import ROWS, CreditPurchaseForm, PriceBandsForm
 
 
 @login_required
@@ -45,4 +47,44 @@ def price_bands(request: HttpRequest, programme_code: str) -> HttpResponse:
         form = PriceBandsForm(initial=initial)
     return render(
         request, "buyers/statements/prices.html", {"programme": programme, "bands": bands, "form": form}
+    )
+
+
+@login_required
+def credits_page(request: HttpRequest, programme_code: str) -> HttpResponse:
+    """Record a buyer's purchase of credits; see each buyer's credits bought, used and left."""
+    principal, programme = principal_of(request), programme_of(request)
+    books = price_selectors.access_credits(principal=principal, programme=programme)
+    form = CreditPurchaseForm(
+        request.POST or None, initial={"purchased_on": programme.today(), "currency": programme.currency}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            purchase = credits.credits_buy(
+                actor=principal,
+                programme=programme,
+                buyer=data["buyer"],
+                credits=data["credits"],
+                amount=data["amount"],
+                currency=data["currency"],
+                purchased_on=data["purchased_on"],
+                reference=data["reference"],
+            )
+        except PermissionDenied as error:
+            raise Http404 from error
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(credits)s credits recorded for %(buyer)s.")
+                % {"credits": purchase.credits, "buyer": purchase.buyer},
+            )
+            return redirect("buyer_prices:credits", programme_code=programme.code)
+    return render(
+        request,
+        "buyers/statements/credits.html",
+        {"programme": programme, "form": form, **books},
+        status=400 if form.errors else 200,
     )

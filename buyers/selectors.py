@@ -293,6 +293,18 @@ def factory_subscriptions(*, factory: Factory) -> QuerySet[Subscription]:
     )
 
 
+def subscriptions_with_credits(*, factory: Factory) -> list[Subscription]:
+    """The factory's subscriptions, each with ``credit_balance``: its buyer's credits left in the
+    factory's programme (what the activation form offers)."""
+    from buyers.credits import credits_balances
+
+    found = list(factory_subscriptions(factory=factory))
+    balances = credits_balances(programme=factory.programme, buyer_ids=sorted({s.buyer_id for s in found}))
+    for subscription in found:
+        subscription.credit_balance = balances.get(subscription.buyer_id, {}).get("left", 0)  # type: ignore[attr-defined]
+    return found
+
+
 def factory_buyers(*, factory: Factory) -> list[dict[str, Any]]:
     """One entry per buyer holding a subscription to the factory: its subscriptions and consent."""
     consents = {c.buyer_id: c for c in Consent.objects.filter(factory=factory)}

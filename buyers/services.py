@@ -14,11 +14,13 @@ from django.utils.translation import gettext as _
 from betterwork import audit, permissions
 from betterwork.models import Programme
 from betterwork.permissions import Principal
+from buyers import credits
 from buyers.models import (
     Buyer,
     BuyerAccess,
     Consent,
     ConsentChange,
+    PaidBy,
     PriceBand,
     Subscription,
     SubscriptionStatus,
@@ -105,9 +107,18 @@ def subscription_request(*, actor: Principal, buyer: Buyer, factory: Factory, cy
 
 @transaction.atomic
 def subscription_activate(
-    *, actor: Principal, subscription: Subscription, starts_on: dt.date, ends_on: dt.date
+    *,
+    actor: Principal,
+    subscription: Subscription,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    paid_by: str = PaidBy.INVOICE,
 ) -> Subscription:
-    """The programme confirms a subscription (paid or from credits) for a period."""
+    """The programme confirms a subscription for a period, paid with one of the buyer's credits in
+    that programme (``paid_by="credit"``: refused when none is left) or invoiced later.
+
+    A subscription draws at most one credit: activating again one that already holds a credit
+    (an expired one, for a new period) keeps that credit and draws no other."""
     locked = (
         Subscription.objects.select_for_update().select_related("buyer", "factory").get(pk=subscription.pk)
     )
@@ -117,7 +128,16 @@ def subscription_activate(
         raise ValidationError(_("Only a requested or expired subscription can be activated."))
     if ends_on < starts_on:
         raise ValidationError({"ends_on": _("The period ends before it starts.")})
-    before = audit.snapshot(locked, ["status", "starts_on", "ends_on"])
+    if paid_by not in PaidBy.values:
+        raise ValidationError({"paid_by": _("Choose how the subscription is paid.")})
+    fields = ["status", "starts_on", "ends_on", "paid_by", "credit_purchase"]
+    before = audit.snapshot(locked, fields)
+    if locked.credit_purchase_id is None:
+        if paid_by == PaidBy.CREDIT:
+            locked.credit_purchase = credits.credit_draw(
+                buyer_id=locked.buyer_id, programme_id=locked.programme_id
+            )
+        locked.paid_by = paid_by
     locked.status, locked.starts_on, locked.ends_on = SubscriptionStatus.ACTIVE, starts_on, ends_on
     locked.save()
     access_rebuild(buyer=locked.buyer, factory=locked.factory)
@@ -127,7 +147,7 @@ def subscription_activate(
         obj=locked,
         programme=locked.programme_id,
         before=before,
-        after=audit.snapshot(locked, ["status", "starts_on", "ends_on"]),
+        after=audit.snapshot(locked, fields),
     )
     return locked
 

@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from betterwork import tenancy
 from betterwork.models import Programme
 from betterwork.permissions import Principal
-from buyers.models import Buyer, Subscription, SubscriptionStatus
+from buyers import credits
+from buyers.models import Buyer, CreditPurchase, PaidBy, Subscription, SubscriptionStatus
 
 # Charged: the programme granted the period. Requested ones are pending; cancelled ones cost nothing.
 CHARGED = (SubscriptionStatus.ACTIVE, SubscriptionStatus.EXPIRED)
@@ -47,6 +48,9 @@ def buyer_books(buyer: Buyer) -> Iterator[frozenset[int]]:
     """Run the block scoped to the programmes where this buyer holds subscriptions."""
     with tenancy.scope(Programme.objects.values_list("pk", flat=True)):
         ids = set(Subscription.objects.filter(buyer=buyer).values_list("programme_id", flat=True).distinct())
+        ids |= set(
+            CreditPurchase.objects.filter(buyer=buyer).values_list("programme_id", flat=True).distinct()
+        )
     with tenancy.scope(ids) as scope:
         yield scope
 
@@ -74,8 +78,8 @@ class Totals:
     pending: dict[str, Decimal] = field(default_factory=dict)
 
     def add(self, subscription: Subscription) -> None:
-        if subscription.price is None:
-            return
+        if subscription.price is None or subscription.paid_by == PaidBy.CREDIT:
+            return  # paid with a prepaid credit: the purchase is on the statement, not the subscription
         if subscription.status in CHARGED:
             bucket = self.charged
         elif subscription.status == SubscriptionStatus.REQUESTED:
@@ -117,7 +121,53 @@ def statement(*, buyer: Buyer, year: int, programme: Programme | None = None) ->
         "programmes": programmes,
         "subscriptions": subscriptions,
         "totals": overall.rows(),
+        "credits": credit_books(buyer=buyer, year=year, programme=programme),
     }
+
+
+def year_purchases(
+    *, buyer: Buyer, year: int, programme: Programme | None = None
+) -> QuerySet[CreditPurchase]:
+    found = CreditPurchase.objects.filter(buyer=buyer, purchased_on__year=year)
+    if programme is not None:
+        found = found.filter(programme=programme)
+    return found.select_related("programme").order_by("programme__code", "purchased_on", "pk")
+
+
+def credit_books(*, buyer: Buyer, year: int, programme: Programme | None = None) -> list[dict[str, Any]]:
+    """Per programme where the buyer ever bought credits: the credits bought this year (with what
+    they cost), those used by this year's subscriptions (not cancelled), and those left now."""
+    purchases = CreditPurchase.objects.filter(buyer=buyer)
+    if programme is not None:
+        purchases = purchases.filter(programme=programme)
+    programmes = {p.pk: p for p in Programme.objects.filter(pk__in=purchases.values("programme_id"))}
+    year_rows = list(year_purchases(buyer=buyer, year=year, programme=programme))
+    used = dict(
+        year_subscriptions(buyer=buyer, year=year, programme=programme)
+        .filter(credit_purchase__isnull=False)
+        .exclude(status=SubscriptionStatus.CANCELLED)
+        .order_by()
+        .values("programme_id")
+        .annotate(n=Count("id"))
+        .values_list("programme_id", "n")
+    )
+    books = []
+    for found in sorted(programmes.values(), key=lambda p: p.code):
+        bought = [row for row in year_rows if row.programme_id == found.pk]
+        paid: dict[str, Decimal] = {}
+        for row in bought:
+            paid[row.currency] = paid.get(row.currency, Decimal("0")) + row.amount
+        books.append(
+            {
+                "programme": found,
+                "purchases": bought,
+                "bought": sum(row.credits for row in bought),
+                "paid": [{"currency": c, "amount": a} for c, a in sorted(paid.items())],
+                "used": used.get(found.pk, 0),
+                "left": credits.credits_balance(buyer=buyer, programme=found),
+            }
+        )
+    return books
 
 
 def statement_years(*, buyer: Buyer) -> list[int]:

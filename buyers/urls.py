@@ -1,6 +1,6 @@
 from django.urls import path
 
-from buyers import views
+from buyers import org_views, views
 
 app_name = "buyer"
 
@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.portal, name="portal"),
     path("factories/<int:factory_id>/", views.factory, name="factory"),
     path("supply-base/", views.supply_base, name="supply_base"),
+    path("people/", org_views.colleagues, name="people"),
 ]

@@ -22,7 +22,8 @@ def _buyer(request: HttpRequest) -> Principal:
 
 @login_required
 def portal(request: HttpRequest) -> HttpResponse:
-    rows = selectors.buyer_factories(principal=_buyer(request))
+    principal = _buyer(request)
+    rows = selectors.buyer_factories(principal=principal)
     form = PortalFilterForm(request.GET or None, programmes=selectors.buyer_programmes(rows))
     shown = rows
     if form.is_valid():
@@ -35,7 +36,13 @@ def portal(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "buyers/portal.html",
-        {"rows": shown, "total": len(rows), "form": form, "new_for_days": selectors.NEW_FOR_DAYS},
+        {
+            "rows": shown,
+            "total": len(rows),
+            "form": form,
+            "new_for_days": selectors.NEW_FOR_DAYS,
+            "can_invite": bool(principal.admin_buyer_ids()),
+        },
     )
 
 

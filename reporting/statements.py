@@ -19,6 +19,7 @@ from betterwork import permissions, tenancy
 from betterwork.models import Programme
 from betterwork.permissions import Principal
 from buyers import statement_selectors
+from buyers.credits import credits_balance
 from buyers.models import Buyer
 from reporting.models import ReportJob
 
@@ -94,6 +95,14 @@ def statement_snapshot(target: BuyerStatement) -> dict[str, Any]:
             + [str(s.starts_on), str(s.ends_on)]
             for s in rows
         ],
+        "paid_by": [[s.pk, s.paid_by, s.credit_purchase_id] for s in rows],
+        "credits": [
+            [p.pk, p.credits, str(p.amount), p.currency, str(p.purchased_on), p.reference]
+            for p in statement_selectors.year_purchases(
+                buyer=target.buyer, year=target.year, programme=target.programme
+            )
+        ],
+        "credits_left": credits_balance(buyer=target.buyer, programme=target.programme),
     }
 
 

@@ -51,7 +51,9 @@ def test_from_findings_to_progress_report(
     row.get_by_label("Status").select_option("done")
     row.get_by_role("button", name="Save").click()
     row.get_by_text("awaiting verification").wait_for()
-    page.locator("#plan-summary").get_by_text("awaits the programme's verification").wait_for()  # counts follow
+    page.locator("#plan-summary").get_by_text(
+        "awaits the programme's verification"
+    ).wait_for()  # counts follow
     assert "Push bars on every exit" in row.inner_text()
     screenshot("advisory-plan")
 
