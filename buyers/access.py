@@ -1,12 +1,12 @@
 """What a buyer may see and read now, from ``BuyerAccess`` (one row per live subscription, with
-the factory's consent).
+the factory's consent and the factory's name and region).
 
-``scope_for`` is the buyers' part of the request scope (``settings.SCOPE_PROVIDERS``): the
-programmes where the buyer holds a live subscription (requested, or active and not yet ended),
-consented or not, so that its pages can list a subscribed factory's name, location and "awaiting
-consent"; row-level security lets no other programme in. ``may_read`` is the finer rule, per
-factory and cycle, that views and report kinds ask: the factory consents and the subscription is
-active today. Pages narrow every query to the buyer's own factories (``buyers.selectors``).
+``scope_for`` is the buyers' part of the request scope (``settings.SCOPE_PROVIDERS``): only the
+programmes where the buyer may read something now (a live subscription, active today, to a
+factory that consents); row-level security lets no other programme in. A subscribed factory
+without consent is listed from its access rows alone (name, region, "awaiting consent"), which
+needs no programme's rows. ``may_read`` is the finer rule, per factory and cycle, that views and
+report kinds ask. Pages narrow every query to the buyer's own factories (``buyers.selectors``).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _readable(principal: Principal) -> QuerySet[BuyerAccess]:
 def scope_for(principal: Principal) -> frozenset[int]:
     if not principal.buyer_ids():
         return frozenset()
-    return frozenset(live_rows(principal).values_list("programme_id", flat=True))
+    return frozenset(_readable(principal).values_list("programme_id", flat=True))
 
 
 def may_read(principal: Principal, *, factory_id: int, cycle: int) -> bool:

@@ -2,8 +2,9 @@
 
 Buyer organisations are global (no programme column). Subscriptions, consents and price bands
 carry the factory's programme, like every tenant row. ``BuyerAccess`` is derived from them by the
-services: one row per live subscription, with whether the factory consents. Like role grants it
-is read to compute a buyer's scope, so it carries no row-level policy.
+services: one row per live subscription, with whether the factory consents and the factory's
+name and region. Like role grants it is read to compute a buyer's scope, so it carries no
+row-level policy.
 """
 
 from __future__ import annotations
@@ -189,15 +190,19 @@ class BuyerAccess(models.Model):
     """Derived: one row per live (requested or active) subscription of a buyer to a factory's
     cycle, saying whether the factory consents and for which period the subscription runs.
 
-    ``scope_for`` reads every live row (a buyer may list a subscribed factory's name, location
-    and "awaiting consent" before the factory agrees); ``may_read`` needs ``consented`` and today
-    inside ``valid_from``..``valid_until`` (empty for a requested subscription). Rebuilt by
-    ``buyers.services.access_rebuild`` on every change; read to compute buyers' scopes, so no
-    row-level policy (like role grants)."""
+    It carries the factory's name and region so that a buyer's pages can list a subscribed
+    factory as "awaiting consent" without reading the programme's rows: a buyer's scope holds
+    only programmes where it may read something now (``buyers.access.scope_for``). ``may_read``
+    needs ``consented`` and today inside ``valid_from``..``valid_until`` (empty for a requested
+    subscription). Rebuilt by ``buyers.services.access_rebuild`` on every change (and its names
+    kept when a factory is renamed); read to compute buyers' scopes, so no row-level policy
+    (like role grants)."""
 
     buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="+")
     factory = models.ForeignKey("factories.Factory", on_delete=models.CASCADE, related_name="+")
     programme = models.ForeignKey("betterwork.Programme", on_delete=models.CASCADE, related_name="+")
+    factory_name = models.CharField(max_length=200)
+    factory_region = models.CharField(max_length=120, blank=True)
     cycle = models.PositiveSmallIntegerField()
     consented = models.BooleanField(default=False)
     valid_from = models.DateField(null=True, blank=True)

@@ -1,8 +1,9 @@
 """Read queries of the buyer portal, the factory's buyers page and the programme's subscriptions.
 
-A buyer's pages run under its scope (the programmes of its live subscriptions, see
-``buyers.access``); every query here narrows further to the buyer's own factories and to the
-cycles it may read now. The portal list costs the same handful of queries for 2 or 200 factories:
+A buyer's pages run under its scope (the programmes where it may read something now, see
+``buyers.access``); a factory awaiting consent is listed from the buyer's access rows alone, and
+every query of a programme's rows narrows further to the buyer's own factories and to the cycles
+it may read now. The portal list costs the same handful of queries for 2 or 200 factories:
 figures are grouped in SQL, never asked per factory.
 """
 
@@ -46,9 +47,26 @@ class ClusterShare:
         return self.points_non_compliant / self.points_assessed if self.points_assessed else None
 
 
+@dataclass(frozen=True)
+class SubscribedFactory:
+    """What a buyer knows of a factory it subscribes to, from its access rows alone (no programme's
+    rows are read): enough to list it, with or without consent."""
+
+    pk: int
+    name: str
+    region: str
+    programme: Programme
+
+    @classmethod
+    def of(cls, row: BuyerAccess) -> SubscribedFactory:
+        return cls(
+            pk=row.factory_id, name=row.factory_name, region=row.factory_region, programme=row.programme
+        )
+
+
 @dataclass
 class FactoryRow:
-    factory: Factory
+    factory: SubscribedFactory
     consented: bool
     cycles: list[int]  # subscribed (live)
     readable_cycles: list[int]
@@ -122,14 +140,14 @@ def buyer_factories(*, principal: Principal) -> list[FactoryRow]:
     rows: dict[int, FactoryRow] = {}
     access_rows = (
         access.live_rows(principal)
-        .select_related("factory__programme")
-        .order_by("factory__name", "factory_id", "cycle")
+        .select_related("programme")
+        .order_by("factory_name", "factory_id", "cycle")
     )
     for row in access_rows:
         entry = rows.get(row.factory_id)
         if entry is None:
             entry = rows[row.factory_id] = FactoryRow(
-                factory=row.factory, consented=False, cycles=[], readable_cycles=[]
+                factory=SubscribedFactory.of(row), consented=False, cycles=[], readable_cycles=[]
             )
         entry.cycles.append(row.cycle)
         entry.consented = entry.consented or row.consented
@@ -208,18 +226,18 @@ def buyer_programmes(rows: list[FactoryRow]) -> list[Programme]:
     return sorted({r.factory.programme for r in rows}, key=lambda p: p.code)
 
 
-def access_buyer_factory(*, principal: Principal, factory_id: int) -> tuple[Factory, bool, list[int]]:
+def access_buyer_factory(
+    *, principal: Principal, factory_id: int
+) -> tuple[SubscribedFactory, bool, list[int]]:
     """A factory the buyer holds a live subscription to: the factory, whether it consents, and the
     cycles the buyer may read now; else 404 (absent and forbidden look alike)."""
     if not principal.buyer_ids():
         raise Http404
     cycles = sorted(access.readable_factories(principal).get(factory_id, set()))
-    rows = list(
-        access.live_rows(principal).filter(factory_id=factory_id).select_related("factory__programme")
-    )
+    rows = list(access.live_rows(principal).filter(factory_id=factory_id).select_related("programme"))
     if not rows:
         raise Http404
-    return rows[0].factory, any(r.consented for r in rows), cycles
+    return SubscribedFactory.of(rows[0]), any(r.consented for r in rows), cycles
 
 
 @dataclass
@@ -232,7 +250,7 @@ class CycleReports:
     progress_reports: list[ProgressReport]
 
 
-def buyer_factory_reports(*, factory: Factory, cycles: list[int]) -> list[CycleReports]:
+def buyer_factory_reports(*, factory: SubscribedFactory, cycles: list[int]) -> list[CycleReports]:
     """For each readable cycle (latest first): its published assessment, its plan and the
     submitted progress reports."""
     from advisory.selectors import plan_summary
@@ -242,11 +260,11 @@ def buyer_factory_reports(*, factory: Factory, cycles: list[int]) -> list[CycleR
     assessments = {
         a.cycle: a
         for a in Assessment.objects.filter(
-            factory=factory, cycle__in=cycles, status=AssessmentStatus.PUBLISHED
+            factory_id=factory.pk, cycle__in=cycles, status=AssessmentStatus.PUBLISHED
         )
     }
     figures = cluster_figures(assessment_ids=[a.pk for a in assessments.values()])
-    plans = {p.cycle: p for p in ImprovementPlan.objects.filter(factory=factory, cycle__in=cycles)}
+    plans = {p.cycle: p for p in ImprovementPlan.objects.filter(factory_id=factory.pk, cycle__in=cycles)}
     reports: dict[int, list[ProgressReport]] = defaultdict(list)
     for report in ProgressReport.objects.filter(
         plan__in=plans.values(), status=ProgressStatus.SUBMITTED

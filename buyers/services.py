@@ -41,6 +41,8 @@ def access_rebuild(*, buyer: Buyer, factory: Factory) -> int:
         BuyerAccess(
             buyer=buyer,
             factory=factory,
+            factory_name=factory.name,
+            factory_region=factory.region,
             programme_id=factory.programme_id,
             cycle=subscription.cycle,
             consented=consented,
@@ -51,6 +53,15 @@ def access_rebuild(*, buyer: Buyer, factory: Factory) -> int:
     ]
     BuyerAccess.objects.bulk_create(rows)
     return sum(1 for row in rows if row.consented and row.valid_from and row.valid_until)
+
+
+def access_names_keep(*, factory: Factory) -> int:
+    """A renamed or moved factory: its buyers' access rows show the new name and region."""
+    return (
+        BuyerAccess.objects.filter(factory_id=factory.pk)
+        .exclude(factory_name=factory.name, factory_region=factory.region)
+        .update(factory_name=factory.name, factory_region=factory.region)
+    )
 
 
 def price_for(*, buyer: Buyer, programme: Programme) -> tuple[Decimal | None, str]:

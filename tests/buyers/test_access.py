@@ -81,10 +81,12 @@ def test_access_needs_both_a_live_subscription_and_consent(kh, team, published, 
 
     consent(kh, hr, brand, factory, granted=False)  # revoked: at once
     assert not reads(buyer_user, factory.pk)
-    # The programme stays in scope while the subscription lives (its pages list the factory's
-    # name, location and "awaiting consent"), but nothing is readable.
-    assert _provided_scope(Principal.for_user(buyer_user)) == {kh.pk}
+    # The programme leaves the scope at once, though the subscription lives: its pages list the
+    # factory's name, region and "awaiting consent" from the buyer's own access rows.
+    assert _provided_scope(Principal.for_user(buyer_user)) == frozenset()
     assert access.readable_factories(Principal.for_user(buyer_user)) == {}
+    row = BuyerAccess.objects.get()
+    assert (row.factory_name, row.factory_region) == (factory.name, factory.region)
     consent(kh, hr, brand, factory)
     assert reads(buyer_user, factory.pk)
     run(team["manager"], kh, services.subscription_cancel, subscription=subscription, reason="Unpaid")
@@ -93,14 +95,14 @@ def test_access_needs_both_a_live_subscription_and_consent(kh, team, published, 
     assert _provided_scope(Principal.for_user(buyer_user)) == frozenset()
 
 
-def test_a_requested_subscription_puts_the_programme_in_scope_but_reads_nothing(
+def test_a_requested_subscription_with_consent_reads_nothing_and_leaves_the_programme_out_of_scope(
     kh, vn, team, published, brand, buyer_user, hr
 ):
     factory = published.factory
     assert _provided_scope(Principal.for_user(buyer_user)) == frozenset()
     run(buyer_user, kh, services.subscription_request, buyer=brand, factory=factory, cycle=1)
     consent(kh, hr, brand, factory)  # consent alone, before the programme activates it
-    assert _provided_scope(Principal.for_user(buyer_user)) == {kh.pk}
+    assert _provided_scope(Principal.for_user(buyer_user)) == frozenset()
     assert not reads(buyer_user, factory.pk)
     assert BuyerAccess.objects.get().consented
 

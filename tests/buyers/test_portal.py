@@ -81,6 +81,31 @@ def test_without_consent_only_name_location_and_awaiting(kh, team, published, br
     assert client.get(f"/p/KH/reports/assessment/{published.pk}/", HTTP_HX_REQUEST="true").status_code == 200
 
 
+def test_an_awaiting_factory_is_listed_without_its_programme_in_scope(
+    kh, team, published, brand, buyer_user, hr
+):
+    """Row-level security, not only the app's filter: without consent the buyer's requests run with
+    no programme in scope, yet the list, the factory page and the API name the factory."""
+    factory = published.factory
+    subscribe(kh, team, buyer_user, brand, factory)
+    client = signed_in(buyer_user)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/buyer/")
+    assert factory.name.encode() in page.content and AWAITING in page.content
+    scopes = {q["sql"] for q in queries.captured_queries if "set_config" in q["sql"]}
+    assert scopes == {"SELECT set_config('app.programme_ids', '', true)"}, scopes
+    assert client.get(f"/buyer/factories/{factory.pk}/").status_code == 200
+    assert client.get(f"/p/KH/factories/{factory.pk}/").status_code == 404
+
+    # A renamed factory shows its new name to its buyers.
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        factory.name = "Angkor Garments Two"
+        factory.region = "Kandal"
+        factory.save()
+    page = client.get("/buyer/").content.decode()
+    assert "Angkor Garments Two" in page and "Kandal" in page
+
+
 def test_the_list_shows_figures_plan_and_new_reports(kh, team, published, brand, buyer_user, shared):
     job = request_job(kh, published)
     finish(kh, job.pk)
