@@ -42,6 +42,10 @@ class BuyerFactoryOutput(serializers.Serializer):
     consent = serializers.ChoiceField(
         choices=["granted", "awaiting"], help_text='"awaiting": nothing but name and location is shown.'
     )
+    status = serializers.ChoiceField(
+        choices=list(selectors.STATUSES),
+        help_text='"shared": a cycle is readable now; "not_active": consented, no subscription runs today.',
+    )
     latest_cycle = serializers.IntegerField(allow_null=True)
     clusters = BuyerClusterOutput(
         many=True, help_text="Non-compliance of the latest readable published assessment."
@@ -59,6 +63,7 @@ def factory_data(row: selectors.FactoryRow) -> dict[str, Any]:
         "region": factory.region,
         "country": factory.programme.country,
         "consent": "granted" if row.consented else "awaiting",
+        "status": row.status,
         "latest_cycle": None,
         "clusters": [],
         "plan": None,
@@ -99,7 +104,10 @@ class BuyerFactoryList(BuyerAPIView):
         responses=BuyerFactoryOutput(many=True),
         parameters=[
             OpenApiParameter("programme", str, description="A programme's code."),
-            OpenApiParameter("consent", str, enum=["granted", "awaiting"]),
+            OpenApiParameter("status", str, enum=list(selectors.STATUSES)),
+            OpenApiParameter(
+                "cluster", str, description="A cluster's code: only factories non-compliant in it."
+            ),
             OpenApiParameter("new", bool, description="Only factories with new reports."),
         ],
     )
@@ -108,8 +116,9 @@ class BuyerFactoryList(BuyerAPIView):
         rows = selectors.filter_factories(
             selectors.buyer_factories(principal=_buyer(request)),
             programme=request.query_params.get("programme", ""),
-            consent=request.query_params.get("consent", ""),
-            new="1" if request.query_params.get("new", "") in ("1", "true") else "",
+            status=request.query_params.get("status", ""),
+            cluster=request.query_params.get("cluster", ""),
+            new=request.query_params.get("new", "") in ("1", "true"),
         )
         return Response(BuyerFactoryOutput([factory_data(r) for r in rows], many=True).data)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -15,23 +16,28 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 NO_BUYERS: QuerySet[Buyer] = QuerySet(model=Buyer).none()
 
 
+STATUS_CHOICES = [
+    ("", gettext_lazy("Any")),
+    (selectors.SHARED, gettext_lazy("Reports shared")),
+    (selectors.AWAITING_CONSENT, gettext_lazy("Awaiting consent")),
+    (selectors.NOT_ACTIVE, gettext_lazy("Consented, subscription not active")),
+]
+
+
 class PortalFilterForm(forms.Form):
     programme = forms.ChoiceField(label=gettext_lazy("Programme"), required=False)
-    consent = forms.ChoiceField(
-        label=gettext_lazy("Consent"),
-        required=False,
-        choices=[
-            ("", gettext_lazy("Any")),
-            ("granted", gettext_lazy("Reports shared")),
-            ("awaiting", gettext_lazy("Awaiting consent")),
-        ],
-    )
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False, choices=STATUS_CHOICES)
+    cluster = forms.ChoiceField(label=gettext_lazy("Non-compliant in"), required=False)
     new = forms.BooleanField(label=gettext_lazy("New reports only"), required=False)
 
-    def __init__(self, *args: Any, programmes: list[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, programmes: list[Any], clusters: Iterable[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [("", gettext_lazy("All programmes")), *((p.code, p.name) for p in programmes)]
         self.fields["programme"].choices = choices  # type: ignore[attr-defined]
+        self.fields["cluster"].choices = [  # type: ignore[attr-defined]
+            ("", gettext_lazy("Any cluster")),
+            *((c.code, str(c)) for c in clusters),
+        ]
 
 
 class ConsentForm(forms.Form):

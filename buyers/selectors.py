@@ -30,6 +30,8 @@ from buyers.models import Buyer, BuyerAccess, Consent, ConsentChange, Subscripti
 from factories.models import Factory
 
 NEW_FOR_DAYS = 30
+SHARED, AWAITING_CONSENT, NOT_ACTIVE = "shared", "awaiting_consent", "not_active"
+STATUSES = (SHARED, AWAITING_CONSENT, NOT_ACTIVE)
 ASSESSMENT_KIND = "assessment"
 PROGRESS_KIND = "progress_report"
 
@@ -78,6 +80,17 @@ class FactoryRow:
     @property
     def latest_cycle(self) -> int | None:
         return max(self.readable_cycles) if self.readable_cycles else None
+
+    @property
+    def status(self) -> str:
+        """ "shared": a cycle is readable now; "awaiting_consent"; "not_active": the factory
+        consents but no subscription runs today (requested, or its period not begun)."""
+        if self.readable_cycles:
+            return SHARED
+        return NOT_ACTIVE if self.consented else AWAITING_CONSENT
+
+    def non_compliant_in(self, cluster_code: str) -> bool:
+        return any(c.cluster.code == cluster_code and c.points_non_compliant for c in self.clusters)
 
     @property
     def points_non_compliant(self) -> int:
@@ -205,21 +218,24 @@ def buyer_factories(*, principal: Principal) -> list[FactoryRow]:
     return list(rows.values())
 
 
-FILTERS = ("programme", "consent", "new")
-
-
 def filter_factories(
-    rows: list[FactoryRow], *, programme: str = "", consent: str = "", new: str = ""
+    rows: list[FactoryRow], *, programme: str = "", status: str = "", cluster: str = "", new: bool = False
 ) -> list[FactoryRow]:
+    """The portal's and the API's filters; ``cluster``: non-compliant in that cluster (by its code)
+    in the latest readable published assessment."""
     if programme:
         rows = [r for r in rows if r.factory.programme.code == programme]
-    if consent == "granted":
-        rows = [r for r in rows if r.consented]
-    elif consent == "awaiting":
-        rows = [r for r in rows if not r.consented]
+    if status:
+        rows = [r for r in rows if r.status == status]
+    if cluster:
+        rows = [r for r in rows if r.non_compliant_in(cluster)]
     if new:
         rows = [r for r in rows if r.new_reports]
     return rows
+
+
+def cluster_choices() -> QuerySet[Cluster]:
+    return Cluster.objects.order_by("order", "code")
 
 
 def buyer_programmes(rows: list[FactoryRow]) -> list[Programme]:

@@ -24,15 +24,10 @@ def _buyer(request: HttpRequest) -> Principal:
 def portal(request: HttpRequest) -> HttpResponse:
     principal = _buyer(request)
     rows = selectors.buyer_factories(principal=principal)
-    form = PortalFilterForm(request.GET or None, programmes=selectors.buyer_programmes(rows))
-    shown = rows
-    if form.is_valid():
-        shown = selectors.filter_factories(
-            rows,
-            programme=form.cleaned_data["programme"],
-            consent=form.cleaned_data["consent"],
-            new="1" if form.cleaned_data["new"] else "",
-        )
+    form = PortalFilterForm(
+        request.GET or None, programmes=selectors.buyer_programmes(rows), clusters=selectors.cluster_choices()
+    )
+    shown = selectors.filter_factories(rows, **form.cleaned_data) if form.is_valid() else rows
     return render(
         request,
         "buyers/portal.html",

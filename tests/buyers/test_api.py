@@ -53,6 +53,7 @@ def test_the_list_and_the_reports_follow_consent(kh, team, published, brand, buy
     [row] = client.get("/api/v1/buyer/factories/").json()
     assert row["name"] == "Angkor Garments" and row["country"] == "Cambodia" and row["programme"] == "KH"
     assert row["consent"] == "awaiting" and row["clusters"] == [] and row["latest_cycle"] is None
+    assert row["status"] == "awaiting_consent"
     reports = client.get(f"/api/v1/buyer/factories/{factory.pk}/reports/").json()
     assert reports["reports"] == [] and reports["factory"]["consent"] == "awaiting"
 
@@ -60,7 +61,11 @@ def test_the_list_and_the_reports_follow_consent(kh, team, published, brand, buy
     [row] = client.get("/api/v1/buyer/factories/").json()
     assert row["consent"] == "granted" and row["latest_cycle"] == 1 and row["new_reports"] == 1
     assert {c["code"] for c in row["clusters"]} >= {"OSH"}
-    assert client.get("/api/v1/buyer/factories/?consent=awaiting").json() == []
+    assert row["status"] == "shared"
+    assert client.get("/api/v1/buyer/factories/?status=awaiting_consent").json() == []
+    failing = [c["code"] for c in row["clusters"] if c["points_non_compliant"]]
+    assert failing and len(client.get(f"/api/v1/buyer/factories/?cluster={failing[0]}").json()) == 1
+    assert client.get("/api/v1/buyer/factories/?cluster=NO-SUCH").json() == []
     body = client.get(f"/api/v1/buyer/factories/{factory.pk}/reports/").json()
     [report] = body["reports"]
     [job] = report["jobs"]

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from assessments.models import Assessment
+from assessments.models import Assessment, Cluster
 from betterwork import tenancy
 from betterwork.models import Notification, Role
 from buyers import services
@@ -67,7 +67,7 @@ def test_without_consent_only_name_location_and_awaiting(kh, team, published, br
     page = client.get("/buyer/")
     assert page.status_code == 200
     assert factory.name.encode() in page.content and AWAITING in page.content
-    assert b"OSH" not in page.content and b"report-pdf" not in page.content
+    assert b'class="cluster-figures"' not in page.content and b"report-pdf" not in page.content
     detail = client.get(f"/buyer/factories/{factory.pk}/")
     assert detail.status_code == 200 and AWAITING in detail.content
     assert b"reports/assessment" not in detail.content
@@ -79,6 +79,13 @@ def test_without_consent_only_name_location_and_awaiting(kh, team, published, br
     detail = client.get(f"/buyer/factories/{factory.pk}/")
     assert f"/p/KH/reports/assessment/{published.pk}/".encode() in detail.content
     assert client.get(f"/p/KH/reports/assessment/{published.pk}/", HTTP_HX_REQUEST="true").status_code == 200
+
+
+def cluster_rows(assessment):
+    from buyers.selectors import cluster_figures
+
+    with tenancy.scope({assessment.programme_id}), transaction.atomic():
+        return cluster_figures(assessment_ids=[assessment.pk])[assessment.pk]
 
 
 def test_an_awaiting_factory_is_listed_without_its_programme_in_scope(
@@ -115,8 +122,14 @@ def test_the_list_shows_figures_plan_and_new_reports(kh, team, published, brand,
     assert "badge--new" in page
     assert "/1" in page  # a cluster with one non-compliant point of one assessed
     assert "Angkor Garments" in client.get("/buyer/?new=on").content.decode()
-    assert "Angkor Garments" not in client.get("/buyer/?consent=awaiting").content.decode()
-    assert "Angkor Garments" in client.get("/buyer/?consent=granted&programme=KH").content.decode()
+    assert "Angkor Garments" not in client.get("/buyer/?status=awaiting_consent").content.decode()
+    assert "Angkor Garments" in client.get("/buyer/?status=shared&programme=KH").content.decode()
+    noncompliant = next(s.cluster.code for s in cluster_rows(published) if s.points_non_compliant)
+    non_compliant_codes = {s.cluster.code for s in cluster_rows(published) if s.points_non_compliant}
+    compliant = Cluster.objects.exclude(code__in=non_compliant_codes).values_list("code", flat=True)[0]
+    assert "Angkor Garments" in client.get(f"/buyer/?cluster={noncompliant}").content.decode()
+    assert "Angkor Garments" not in client.get(f"/buyer/?cluster={compliant}").content.decode()
+    assert "Select a valid choice" in client.get("/buyer/?cluster=NOPE").content.decode()
     supply = client.get("/buyer/supply-base/")
     assert supply.status_code == 200 and b"100%" in supply.content
 
