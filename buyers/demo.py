@@ -1,5 +1,6 @@
 """Demo buyers: six brands with subscriptions across programmes, consent mostly granted, the
-programmes' price bands, and the demo buyer's sign-in (Northwind reads at least three factories'
+programmes' price bands, partners' prepaid credits in their first programme (their subscriptions
+there paid with them), and the demo buyer's sign-in (Northwind reads at least three factories'
 published reports). Idempotent: a buyer that already holds subscriptions is left as it is."""
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ from assessments.models import Assessment, AssessmentStatus
 from betterwork.demo import DEMO_DOMAIN, DemoContext
 from betterwork.models import Programme, Role
 from buyers import prices, services
-from buyers.models import Buyer, BuyerKind, Consent, ConsentChange, Subscription, SubscriptionStatus
+from buyers.models import (
+    Buyer,
+    BuyerKind,
+    Consent,
+    ConsentChange,
+    CreditPurchase,
+    PaidBy,
+    Subscription,
+    SubscriptionStatus,
+)
 from factories.demo import BRANDS
 
 # name, kind, headquarters, the programmes it sources from (the first is the demo sign-in's buyer).
@@ -28,6 +38,7 @@ DEMO_BUYERS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 # Of every eight subscriptions: five active, one requested, one expired, one cancelled.
 PATTERN = ("active", "active", "requested", "active", "expired", "active", "cancelled", "active")
 DONE = (AssessmentStatus.FINAL, AssessmentStatus.PUBLISHED)
+PARTNER_CREDITS = 10
 
 
 def seed(ctx: DemoContext) -> Iterator[str]:
@@ -52,7 +63,11 @@ def seed(ctx: DemoContext) -> Iterator[str]:
         for code in codes:
             if code in ctx.programmes:
                 count += _subscribe(
-                    ctx, buyer, ctx.programmes[code][1], demo_reader=index == 0 and code == codes[0]
+                    ctx,
+                    buyer,
+                    ctx.programmes[code][1],
+                    demo_reader=index == 0 and code == codes[0],
+                    prepaid=kind == BuyerKind.PARTNER and code == codes[0],
                 )
         yield f"buyers: {buyer.name} {'created' if created else 'completed'} with {count} subscriptions"
 
@@ -76,7 +91,9 @@ def _latest_done(programme: Programme) -> list[Assessment]:
     )
 
 
-def _subscribe(ctx: DemoContext, buyer: Buyer, programme: Programme, *, demo_reader: bool) -> int:
+def _subscribe(
+    ctx: DemoContext, buyer: Buyer, programme: Programme, *, demo_reader: bool, prepaid: bool
+) -> int:
     rng = ctx.rng("buyers", buyer.name, programme.code)
     candidates = _latest_done(programme)
     if not candidates:
@@ -86,13 +103,27 @@ def _subscribe(ctx: DemoContext, buyer: Buyer, programme: Programme, *, demo_rea
     chosen = candidates[:wanted] if demo_reader else rng.sample(candidates, wanted)
     today = programme.today()
     bands = sorted(prices.DEFAULT_BANDS)
+    purchase = None
+    if prepaid:  # a partner paid a year's credits up front, at the price of its band
+        purchase = CreditPurchase.objects.create(
+            programme=programme,
+            buyer=buyer,
+            credits=PARTNER_CREDITS,
+            amount=PARTNER_CREDITS * bands[0][1],
+            currency="USD",
+            purchased_on=today - dt.timedelta(days=220),
+            reference=f"PO-{programme.code}-{rng.randint(1000, 9999)}",
+        )
     for number, assessment in enumerate(chosen):
         status = (
             "active" if demo_reader and number < 3 else PATTERN[(number + rng.randint(0, 7)) % len(PATTERN)]
         )
         price = next(p for step, p in reversed(bands) if step <= number + 1)
         starts_on, ends_on = _period(status, today, rng.randint(20, 200))
+        by_credit = purchase is not None and status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.EXPIRED)
         Subscription.objects.create(
+            paid_by=PaidBy.CREDIT if by_credit else PaidBy.INVOICE,
+            credit_purchase=purchase if by_credit else None,
             programme=programme,
             buyer=buyer,
             factory=assessment.factory,

@@ -41,4 +41,10 @@ def access_credits(*, principal: Principal, programme: Programme) -> dict[str, A
         .select_related("buyer", "recorded_by")
         .order_by("-purchased_on", "-id")[:PURCHASES_SHOWN]
     )
-    return {"balances": rows, "purchases": purchases}
+    band = PriceBand.objects.filter(programme=programme).order_by("from_subscriptions").first()
+    # Credits are priced on the bands, so their currency is the one a purchase is most likely in.
+    return {
+        "balances": rows,
+        "purchases": purchases,
+        "currency": band.currency if band else programme.currency,
+    }

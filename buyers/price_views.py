@@ -56,7 +56,7 @@ def credits_page(request: HttpRequest, programme_code: str) -> HttpResponse:
     principal, programme = principal_of(request), programme_of(request)
     books = price_selectors.access_credits(principal=principal, programme=programme)
     form = CreditPurchaseForm(
-        request.POST or None, initial={"purchased_on": programme.today(), "currency": programme.currency}
+        request.POST or None, initial={"purchased_on": programme.today(), "currency": books["currency"]}
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

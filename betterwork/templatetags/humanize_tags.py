@@ -18,6 +18,14 @@ def number(value: Any) -> str:
 
 
 @register.filter
+def money(value: Any) -> str:
+    """An amount with two decimals and grouped thousands (1,400.00)."""
+    if value is None or value == "":
+        return "—"
+    return number_format(value, decimal_pos=2, force_grouping=True)
+
+
+@register.filter
 def percent(value: Any) -> str:
     """A share between 0 and 1 as a whole percentage."""
     if value is None or value == "":

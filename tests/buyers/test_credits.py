@@ -226,4 +226,4 @@ def test_statement_shows_credits_bought_used_and_left(kh, vn, kh_manager, vn_man
     client = Client()
     client.force_login(buyer_user)
     text = client.get(f"/buyer/statements/{TODAY.year}/").content.decode()
-    assert "Prepaid credits" in text and "4200" in text and "INV-1" in text
+    assert "Prepaid credits" in text and "4,200.00" in text and "INV-1" in text

@@ -176,7 +176,7 @@ def test_statement_page_for_the_buyer_only(brand, other_brand, buyer_user, other
     page = client.get(f"/buyer/statements/{THIS_YEAR}/")
     assert page.status_code == 200
     text = page.content.decode()
-    assert "3700" in text and "3000000" in text and "7777" not in text
+    assert "3,700.00" in text and "3,000,000.00" in text and "7,777" not in text
     assert client.get("/buyer/statements/").status_code == 302
     # Another buyer's statement does not exist for this user, nor for a programme manager.
     assert client.get(f"/buyer/statements/{THIS_YEAR}/?buyer={other_brand.pk}").status_code == 404
@@ -186,7 +186,7 @@ def test_statement_page_for_the_buyer_only(brand, other_brand, buyer_user, other
     other = Client()
     other.force_login(other_user)
     assert other.get(f"/buyer/statements/{THIS_YEAR}/?buyer={brand.pk}").status_code == 404
-    assert "7777" in other.get(f"/buyer/statements/{THIS_YEAR}/").content.decode()
+    assert "7,777.00" in other.get(f"/buyer/statements/{THIS_YEAR}/").content.decode()
 
 
 def test_statement_pdf_is_a_report_job_per_programme(
