@@ -4,6 +4,7 @@ truth about whether its PDF is queued, rendering, ready or failed, and where its
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -62,3 +63,98 @@ class ReportJob(TenantModel):
     @property
     def is_done(self) -> bool:
         return self.status in (JobStatus.READY, JobStatus.FAILED)
+
+
+# --- Rollups: what dashboards and published figures read -----------------------------------------
+
+
+class SizeBand(models.TextChoices):
+    UNDER_500 = "lt500", _("Fewer than 500 workers")
+    UNDER_2000 = "lt2000", _("500 to 1,999 workers")
+    UNDER_5000 = "lt5000", _("2,000 to 4,999 workers")
+    LARGER = "ge5000", _("5,000 workers or more")
+
+
+def size_band(workers: int) -> str:
+    for limit, band in ((500, SizeBand.UNDER_500), (2000, SizeBand.UNDER_2000), (5000, SizeBand.UNDER_5000)):
+        if workers < limit:
+            return band
+    return SizeBand.LARGER
+
+
+class Segment(TenantModel):
+    """The cell of a rollup: a cycle, the year of the visit, and the factory's region, sector, size
+    and union presence when the assessment became final (the dashboards' filters)."""
+
+    cycle = models.PositiveSmallIntegerField(_("cycle"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    region = models.CharField(_("region or zone"), max_length=120, blank=True)
+    sector = models.CharField(_("sector"), max_length=20)
+    size = models.CharField(_("size"), max_length=8, choices=SizeBand.choices)
+    union_present = models.BooleanField(_("union present"))
+
+    SEGMENT_FIELDS = ("programme", "cycle", "year", "region", "sector", "size", "union_present")
+
+    class Meta(TenantModel.Meta):
+        abstract = True
+
+
+class CountedAssessment(Segment):
+    """The assessment that counts for one factory's cycle (its latest final revision) and what it
+    added to the rollups, kept so that a later revision takes exactly that back out."""
+
+    factory = models.ForeignKey("factories.Factory", on_delete=models.CASCADE, related_name="+")
+    assessment = models.ForeignKey("assessments.Assessment", on_delete=models.CASCADE, related_name="+")
+    workers_female = models.PositiveIntegerField(default=0)
+    workers_male = models.PositiveIntegerField(default=0)
+    questions_assessed = ArrayField(models.BigIntegerField(), default=list)  # answered C or NC
+    questions_non_compliant = ArrayField(models.BigIntegerField(), default=list)
+    points_assessed = ArrayField(models.BigIntegerField(), default=list)
+    points_non_compliant = ArrayField(models.BigIntegerField(), default=list)
+    counted_at = models.DateTimeField(auto_now=True)
+
+    class Meta(Segment.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["factory", "cycle"], name="countedassessment_once_per_cycle"),
+        ]
+        indexes = [models.Index(fields=["programme", "cycle"]), models.Index(fields=["assessment"])]
+
+
+class SegmentRollup(Segment):
+    """Factories counted in a cell, and their workers."""
+
+    factories = models.IntegerField(default=0)
+    workers_female = models.BigIntegerField(default=0)
+    workers_male = models.BigIntegerField(default=0)
+
+    class Meta(Segment.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=list(Segment.SEGMENT_FIELDS), name="segmentrollup_once"),
+        ]
+
+
+class QuestionRollup(Segment):
+    """Per cell and question: factories answering it C or NC, and those answering NC."""
+
+    question = models.ForeignKey("assessments.Question", on_delete=models.PROTECT, related_name="+")
+    assessed = models.IntegerField(default=0)
+    non_compliant = models.IntegerField(default=0)
+
+    class Meta(Segment.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=[*Segment.SEGMENT_FIELDS, "question"], name="questionrollup_once"),
+        ]
+
+
+class PointRollup(Segment):
+    """Per cell and compliance point: factories where it was assessed (any question C or NC), and
+    those non-compliant on it (any question NC)."""
+
+    point = models.ForeignKey("assessments.CompliancePoint", on_delete=models.PROTECT, related_name="+")
+    assessed = models.IntegerField(default=0)
+    non_compliant = models.IntegerField(default=0)
+
+    class Meta(Segment.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=[*Segment.SEGMENT_FIELDS, "point"], name="pointrollup_once"),
+        ]

@@ -1,17 +1,31 @@
-"""Reports made without being asked: an assessment's report as soon as it is final, a progress
-report as soon as the factory submits it."""
+"""Work done without being asked: an assessment counts in the rollups and its report is made as
+soon as it is final; a progress report is made as soon as the factory submits it."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from advisory.models import ProgressReport
 from advisory.signals import progress_report_submitted
 from assessments.models import Assessment
 from assessments.signals import assessment_finalised, assessment_published
-from reporting import kinds, services
+from factories.models import Factory
+from reporting import kinds, rollups, services
+
+
+@receiver(assessment_finalised, dispatch_uid="reporting.count_final")
+def count_final(sender: Any, assessment: Assessment, **kwargs: Any) -> None:
+    """The figures count the assessment from the moment it is final, in the same transaction."""
+    rollups.count_final(assessment)
+
+
+@receiver(post_save, sender=Factory, dispatch_uid="reporting.factory_changed")
+def factory_changed(sender: Any, instance: Factory, created: bool, **kwargs: Any) -> None:
+    if not created:
+        rollups.factory_changed(instance)
 
 
 @receiver(assessment_finalised, dispatch_uid="reporting.report_on_final")
