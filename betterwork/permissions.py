@@ -151,6 +151,16 @@ def can_manage_tool(principal: Principal) -> bool:
     return principal.global_everywhere
 
 
+def can_view_dashboard(principal: Principal, programme_id: int) -> bool:
+    """The programme's figures (aggregates and the factories behind them): its staff and the
+    global team."""
+    return bool(principal.roles_in(programme_id) & (PROGRAMME_STAFF_ROLES | {Role.GLOBAL}))
+
+
+def can_compare_programmes(principal: Principal) -> bool:
+    return principal.global_everywhere
+
+
 def can_view_audit(principal: Principal, programme_id: int) -> bool:
     roles = principal.roles_in(programme_id)
     return bool(roles & {Role.PROGRAMME_MANAGER, Role.GLOBAL})

@@ -13,6 +13,8 @@ urlpatterns = [
     path("p/<str:programme_code>/factories/<int:factory_id>/buyers/", include("buyers.consent_urls")),
     path("p/<str:programme_code>/assessments/", include("assessments.urls")),
     path("p/<str:programme_code>/reports/", include("reporting.report_urls")),
+    path("p/<str:programme_code>/dashboard/", include("reporting.dashboard_urls")),
+    path("compare/", include("reporting.compare_urls")),
     path("p/<str:programme_code>/training/", include("training.urls")),
     path("p/<str:programme_code>/advisory/", include("advisory.urls")),
     path("p/<str:programme_code>/advisory/", include("advisory.committee_urls")),

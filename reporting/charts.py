@@ -25,3 +25,30 @@ def share_bar(share: float | None, *, label: str, rtl: bool = False) -> SafeStri
         start=round(WIDTH - filled, 1) if rtl else 0,
         label=label,
     )
+
+
+def trend_line(shares: list[float | None], *, label: str, width: int = 120, height: int = 28) -> SafeString:
+    """A cluster's rate across cycles as a small line with a dot per cycle (gaps where a cycle has
+    no figure), on a 0-100% scale."""
+    if not shares:
+        return format_html("")
+    step = width / max(len(shares) - 1, 1)
+    points = [
+        (round(i * step, 1), round(height - 2 - share * (height - 4), 1))
+        for i, share in enumerate(shares)
+        if share is not None
+    ]
+    path = " ".join(f"{x},{y}" for x, y in points)
+    dots = "".join(f'<circle cx="{x}" cy="{y}" r="2.5" fill="#c0392b"></circle>' for x, y in points)
+    return format_html(
+        '<svg class="trend" viewBox="-3 -3 {vw} {vh}" width="{vw}" height="{vh}" role="img" aria-label="{label}">'
+        '<line x1="0" y1="{base}" x2="{w}" y2="{base}" stroke="#d0d5dd" stroke-width="1"></line>'
+        '<polyline points="{path}" fill="none" stroke="#c0392b" stroke-width="1.5"></polyline>{dots}</svg>',
+        vw=width + 6,
+        vh=height + 6,
+        w=width,
+        base=height - 2,
+        path=path,
+        dots=SafeString(dots),
+        label=label,
+    )
