@@ -123,11 +123,17 @@ class PlanOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_summary(self, plan: ImprovementPlan) -> dict[str, int]:
+        summary = getattr(plan, "summary", None)  # a list's plans come counted together
+        if summary is not None:
+            return summary
         return selectors.plan_summary(plan=plan, today=plan.factory.programme.today())
 
     @extend_schema(responses=ProgressOutput(many=True))
     def get_progress_reports(self, plan: ImprovementPlan) -> list[dict[str, Any]]:
-        return list(ProgressOutput(selectors.plan_progress_reports(plan=plan), many=True).data)
+        reports = getattr(plan, "reports", None)  # prefetched for a list's plans
+        if reports is None:
+            reports = selectors.plan_progress_reports(plan=plan)
+        return list(ProgressOutput(reports, many=True).data)
 
 
 def _plan(request: Request, pk: int) -> ImprovementPlan:
@@ -154,7 +160,7 @@ class FactoryPlans(APIView):
             factory_id=factory_id,
             may=permissions.can_view_plan,
         )
-        plans = selectors.factory_plans(factory=factory).select_related("factory__programme")
+        plans = selectors.factory_plans_summarised(factory=factory, today=factory.programme.today())
         return Response(PlanOutput(plans, many=True).data)
 
     @extend_schema(request=None, responses={201: PlanOutput})

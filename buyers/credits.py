@@ -44,6 +44,26 @@ def credits_balance(*, buyer: Buyer, programme: Programme) -> int:
     return int(bought) - credits_used(buyer=buyer, programme=programme)
 
 
+def credits_left_by_programme(*, buyer: Buyer, programme_ids: list[int]) -> dict[int, int]:
+    """The buyer's credits left in each of these programmes, in two grouped queries."""
+    bought = dict(
+        CreditPurchase.objects.filter(buyer=buyer, programme_id__in=programme_ids)
+        .values("programme_id")
+        .annotate(n=Sum("credits"))
+        .values_list("programme_id", "n")
+    )
+    used = dict(
+        Subscription.objects.filter(
+            buyer=buyer, programme_id__in=programme_ids, credit_purchase__isnull=False
+        )
+        .filter(_spending())
+        .values("programme_id")
+        .annotate(n=Count("id"))
+        .values_list("programme_id", "n")
+    )
+    return {pk: int(bought.get(pk) or 0) - used.get(pk, 0) for pk in programme_ids}
+
+
 def credits_balances(
     *, programme: Programme, buyer_ids: list[int] | None = None
 ) -> dict[int, dict[str, int]]:

@@ -20,7 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from advisory.models import OPEN_STATUSES, ImprovementPlan, ItemStatus, ProgressReport, ProgressStatus
+from advisory.models import ImprovementPlan, ProgressReport, ProgressStatus
 from assessments.models import Answer, AnswerValue, Assessment, AssessmentStatus, Cluster
 from betterwork import permissions
 from betterwork.models import AuditEvent, Programme, Role, RoleGrant, User
@@ -128,20 +128,9 @@ def cluster_figures(*, assessment_ids: list[int]) -> dict[int, list[ClusterShare
 
 
 def _plan_summaries(plans: list[ImprovementPlan], today: dt.date) -> dict[int, dict[str, int]]:
-    """``advisory.selectors.plan_summary``'s main counts for many plans in one grouped query."""
-    if not plans:
-        return {}
-    rows = (
-        ImprovementPlan.objects.filter(pk__in=[p.pk for p in plans])
-        .values("pk")
-        .annotate(
-            total=Count("items"),
-            done=Count("items", filter=Q(items__status__in=(ItemStatus.DONE, ItemStatus.VERIFIED))),
-            verified=Count("items", filter=Q(items__status=ItemStatus.VERIFIED)),
-            overdue=Count("items", filter=Q(items__status__in=OPEN_STATUSES, items__due_on__lt=today)),
-        )
-    )
-    return {row.pop("pk"): row for row in rows}
+    from advisory.selectors import plan_summaries
+
+    return plan_summaries(plan_ids=[p.pk for p in plans], today=today)
 
 
 # --- The buyer's factories ------------------------------------------------------------------------
@@ -268,9 +257,7 @@ class CycleReports:
 
 def buyer_factory_reports(*, factory: SubscribedFactory, cycles: list[int]) -> list[CycleReports]:
     """For each readable cycle (latest first): its published assessment, its plan and the
-    submitted progress reports."""
-    from advisory.selectors import plan_summary
-
+    submitted progress reports, in a few queries however many cycles."""
     if not cycles:
         return []
     assessments = {
@@ -286,14 +273,14 @@ def buyer_factory_reports(*, factory: SubscribedFactory, cycles: list[int]) -> l
         plan__in=plans.values(), status=ProgressStatus.SUBMITTED
     ).select_related("plan"):
         reports[report.plan.cycle].append(report)
-    today = factory.programme.today()
+    summaries = _plan_summaries(list(plans.values()), factory.programme.today())
     return [
         CycleReports(
             cycle=cycle,
             assessment=assessments.get(cycle),
             clusters=figures.get(assessments[cycle].pk, []) if cycle in assessments else [],
             plan=plans.get(cycle),
-            plan_summary=plan_summary(plan=plans[cycle], today=today) if cycle in plans else None,
+            plan_summary=summaries.get(plans[cycle].pk) if cycle in plans else None,
             progress_reports=reports.get(cycle, []),
         )
         for cycle in sorted(cycles, reverse=True)

@@ -151,6 +151,7 @@ def credit_books(*, buyer: Buyer, year: int, programme: Programme | None = None)
         .annotate(n=Count("id"))
         .values_list("programme_id", "n")
     )
+    left = credits.credits_left_by_programme(buyer=buyer, programme_ids=list(programmes))
     books = []
     for found in sorted(programmes.values(), key=lambda p: p.code):
         bought = [row for row in year_rows if row.programme_id == found.pk]
@@ -164,7 +165,7 @@ def credit_books(*, buyer: Buyer, year: int, programme: Programme | None = None)
                 "bought": sum(row.credits for row in bought),
                 "paid": [{"currency": c, "amount": a} for c, a in sorted(paid.items())],
                 "used": used.get(found.pk, 0),
-                "left": credits.credits_balance(buyer=buyer, programme=found),
+                "left": left[found.pk],
             }
         )
     return books

@@ -35,8 +35,13 @@ class ReportKind:
 
     def input_hash(self, target: Any) -> str:
         """The fingerprint of what the report would show now: same input, same job."""
-        snapshot = json.dumps(self.snapshot(target), sort_keys=True, default=str, ensure_ascii=False)
-        return hashlib.sha256(snapshot.encode()).hexdigest()
+        return fingerprint(self.snapshot(target))
+
+
+def fingerprint(snapshot: dict[str, Any]) -> str:
+    """The hash of a report's snapshot (``ReportKind.input_hash``), for snapshots taken in bulk."""
+    text = json.dumps(snapshot, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def programme_languages(target: Any) -> list[str]:

@@ -137,18 +137,32 @@ def assessment_report_context(assessment: Assessment) -> dict[str, Any]:
 
 def current_jobs(*, kind: Any, target: Any) -> list[tuple[str, ReportJob | None]]:
     """For each language of the report, its job for the target's present input (None: not asked yet)."""
-    languages = kind.languages(target)
+    return current_jobs_of(kind=kind, targets=[target], hashes={target.pk: kind.input_hash(target)})[
+        target.pk
+    ]
+
+
+def current_jobs_of(
+    *, kind: Any, targets: list[Any], hashes: dict[int, str]
+) -> dict[int, list[tuple[str, ReportJob | None]]]:
+    """``current_jobs`` of several targets of one kind in one query, by target id; ``hashes``
+    gives each target's input hash (by target id), taken however the caller best can."""
     found = {
-        job.language: job
+        (job.target_id, job.language, job.input_hash): job
         for job in ReportJob.objects.filter(
             kind=kind.name,
-            target_id=target.pk,
+            target_id__in=list(hashes),
             template_version=kind.template_version,
-            input_hash=kind.input_hash(target),
-            language__in=languages,
+            input_hash__in=set(hashes.values()),
         )
     }
-    return [(language, found.get(language)) for language in languages]
+    return {
+        target.pk: [
+            (language, found.get((target.pk, language, hashes[target.pk])))
+            for language in kind.languages(target)
+        ]
+        for target in targets
+    }
 
 
 def job_in(*, programme: Programme, job_id: int) -> ReportJob:

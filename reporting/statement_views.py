@@ -15,7 +15,7 @@ from betterwork.middleware import principal_of
 from buyers import statement_selectors
 from buyers.models import Buyer
 from reporting import selectors, services, statements
-from reporting.kinds import BUYER_STATEMENT
+from reporting.kinds import BUYER_STATEMENT, fingerprint
 from reporting.models import JobStatus
 
 
@@ -31,13 +31,16 @@ def _buyer(request: HttpRequest) -> Buyer:
 @login_required
 def statement_pdfs(request: HttpRequest, year: int) -> HttpResponse:
     buyer = _buyer(request)
-    rows = []
     with statement_selectors.buyer_books(buyer):
-        for programme in statements.statement_programmes(buyer=buyer, year=year):
-            target = statements.BuyerStatement(buyer=buyer, programme=programme, year=year)
-            rows.append(
-                {"target": target, "jobs": selectors.current_jobs(kind=BUYER_STATEMENT, target=target)}
-            )
+        programmes = statements.statement_programmes(buyer=buyer, year=year)
+        targets = [statements.BuyerStatement(buyer=buyer, programme=p, year=year) for p in programmes]
+        snapshots = statements.statement_snapshots(buyer=buyer, year=year, programmes=programmes)
+        jobs = selectors.current_jobs_of(
+            kind=BUYER_STATEMENT,
+            targets=targets,
+            hashes={t.pk: fingerprint(snapshots[t.programme.pk]) for t in targets},
+        )
+    rows = [{"target": target, "jobs": jobs[target.pk]} for target in targets]
     return render(request, "buyers/statements/pdfs.html", {"buyer": buyer, "year": year, "rows": rows})
 
 

@@ -10,6 +10,7 @@ year (``statement_target_id``). The buyer reads its jobs through ``buyers.statem
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +20,8 @@ from betterwork import permissions, tenancy
 from betterwork.models import Programme
 from betterwork.permissions import Principal
 from buyers import statement_selectors
-from buyers.credits import credits_balance
-from buyers.models import Buyer
+from buyers.credits import credits_left_by_programme
+from buyers.models import Buyer, CreditPurchase, Subscription
 from reporting.models import ReportJob
 
 KIND_NAME = "buyer_statement"
@@ -83,9 +84,50 @@ def statement_context(target: BuyerStatement) -> dict[str, Any]:
 
 
 def statement_snapshot(target: BuyerStatement) -> dict[str, Any]:
-    rows = statement_selectors.year_subscriptions(
-        buyer=target.buyer, year=target.year, programme=target.programme
+    return _snapshot(
+        target,
+        list(
+            statement_selectors.year_subscriptions(
+                buyer=target.buyer, year=target.year, programme=target.programme
+            )
+        ),
+        list(
+            statement_selectors.year_purchases(
+                buyer=target.buyer, year=target.year, programme=target.programme
+            )
+        ),
+        credits_left_by_programme(buyer=target.buyer, programme_ids=[target.programme.pk])[
+            target.programme.pk
+        ],
     )
+
+
+def statement_snapshots(*, buyer: Buyer, year: int, programmes: list[Programme]) -> dict[int, dict[str, Any]]:
+    """``statement_snapshot`` of the buyer's statement in each programme (by programme id), with
+    its subscriptions and purchases of the year read once for all programmes."""
+    subscriptions: dict[int, list[Subscription]] = defaultdict(list)
+    for subscription in statement_selectors.year_subscriptions(buyer=buyer, year=year):
+        subscriptions[subscription.programme_id].append(subscription)
+    purchases: dict[int, list[CreditPurchase]] = defaultdict(list)
+    for purchase in statement_selectors.year_purchases(buyer=buyer, year=year):
+        purchases[purchase.programme_id].append(purchase)
+    left = credits_left_by_programme(buyer=buyer, programme_ids=[p.pk for p in programmes])
+    return {
+        programme.pk: _snapshot(
+            BuyerStatement(buyer=buyer, programme=programme, year=year),
+            subscriptions[programme.pk],
+            purchases[programme.pk],
+            left[programme.pk],
+        )
+        for programme in programmes
+    }
+
+
+def _snapshot(
+    target: BuyerStatement, rows: list[Subscription], purchases: list[CreditPurchase], credits_left: int
+) -> dict[str, Any]:
+    """Everything the statement shows, from its subscription and purchase rows (in the order the
+    buyers' statement selectors give them)."""
     return {
         "buyer": [target.buyer.pk, target.buyer.name],
         "programme": [target.programme.code, target.programme.name],
@@ -97,12 +139,9 @@ def statement_snapshot(target: BuyerStatement) -> dict[str, Any]:
         ],
         "paid_by": [[s.pk, s.paid_by, s.credit_purchase_id] for s in rows],
         "credits": [
-            [p.pk, p.credits, str(p.amount), p.currency, str(p.purchased_on), p.reference]
-            for p in statement_selectors.year_purchases(
-                buyer=target.buyer, year=target.year, programme=target.programme
-            )
+            [p.pk, p.credits, str(p.amount), p.currency, str(p.purchased_on), p.reference] for p in purchases
         ],
-        "credits_left": credits_balance(buyer=target.buyer, programme=target.programme),
+        "credits_left": credits_left,
     }
 
 

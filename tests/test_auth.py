@@ -67,3 +67,29 @@ def test_session_cookie_is_http_only_and_csrf_protected(client, kh_manager):
     response = client.post("/accounts/login/", {"username": kh_manager.email, "password": "pass-word-123"})
     cookie = response.cookies["sessionid"]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+@pytest.mark.django_db
+def test_a_signed_in_user_changes_their_password(kh_advisor):
+    client = Client()
+    kh_advisor.set_password("old-secret-123")
+    kh_advisor.save()
+    assert client.login(username=kh_advisor.email, password="old-secret-123")
+    assert client.get("/accounts/password_change/").status_code == 200
+    wrong = client.post(
+        "/accounts/password_change/",
+        {"old_password": "nope", "new_password1": "N3w-secret-pass!", "new_password2": "N3w-secret-pass!"},
+    )
+    assert wrong.status_code == 200 and "incorrectly" in wrong.content.decode()
+    done = client.post(
+        "/accounts/password_change/",
+        {
+            "old_password": "old-secret-123",
+            "new_password1": "N3w-secret-pass!",
+            "new_password2": "N3w-secret-pass!",
+        },
+        follow=True,
+    )
+    assert done.status_code == 200 and "Password changed" in done.content.decode()
+    kh_advisor.refresh_from_db()
+    assert kh_advisor.check_password("N3w-secret-pass!")
