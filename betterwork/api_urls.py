@@ -8,6 +8,7 @@ urlpatterns = [
     path("docs/", api.docs, name="api-docs"),
     path("v1/me/", api.me, name="api-me"),
     path("v1/buyer/", include("buyers.api_urls")),
+    path("v1/public/", include("reporting.public_api_urls")),
     path("v1/tool/versions/", include("assessments.tool_api_urls")),
     path("v1/p/<str:programme_code>/factories/", include("factories.api_urls")),
     path("v1/p/<str:programme_code>/assessments/", include("assessments.api_urls")),

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from betterwork import spreadsheets
 from betterwork.models import Programme, Role
-from betterwork.services import PLATFORM_LANGUAGES
+from betterwork.services import PLATFORM_LANGUAGES, TRANSPARENCY_LIMITS
 
 LANGUAGE_NAMES = {
     "en": _("English"),
@@ -62,9 +62,30 @@ class ProgrammeForm(forms.ModelForm):
             "currency",
             "started_on",
             "factory_review_days",
+            "transparency_notice_days",
+            "transparency_min_cycles",
+            "transparency_persisting_cycles",
             "is_active",
         ]
         widgets = {"started_on": forms.DateInput(attrs={"type": "date"})}
+        # Shown inside the "Public transparency list" fieldset: no need to repeat its name.
+        labels = {
+            "transparency_notice_days": _("Notice period (days)"),
+            "transparency_min_cycles": _("Listed from assessment number"),
+            "transparency_persisting_cycles": _("Persisting issues only (assessments)"),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The browser knows the limits too; the service checks them again.
+        for name, low, high in TRANSPARENCY_LIMITS:
+            self.fields[name].widget.attrs.update(min=low, max=high)
+
+    def general_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if not name.startswith("transparency_")]
+
+    def transparency_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith("transparency_")]
 
     def _post_clean(self) -> None:
         # The service validates codes, time zones and currencies and builds the instance.

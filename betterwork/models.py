@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +34,34 @@ class Programme(models.Model):
         _("factory review window (days)"),
         default=14,
         help_text=_("How long a factory may comment on or dispute a draft report before it becomes final."),
+    )
+    # The public transparency list (reporting/transparency.py states these rules in plain words).
+    transparency_notice_days = models.PositiveSmallIntegerField(
+        _("transparency list: notice period (days)"),
+        default=60,
+        validators=[MaxValueValidator(730)],
+        help_text=_(
+            "Days after a factory's assessment report became final before its publicly reported "
+            "issues appear on the public transparency list, so that the factory can act on them first."
+        ),
+    )
+    transparency_min_cycles = models.PositiveSmallIntegerField(
+        _("transparency list: listed from assessment number"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_(
+            "A factory is listed only from this final assessment on: 1 lists every factory with a final "
+            "report, 2 only factories assessed at least twice."
+        ),
+    )
+    transparency_persisting_cycles = models.PositiveSmallIntegerField(
+        _("transparency list: persisting issues only (assessments)"),
+        default=0,
+        validators=[MaxValueValidator(20)],
+        help_text=_(
+            "0 names every publicly reported issue found non-compliant in the factory's latest report. "
+            "A number N names only issues found non-compliant in N consecutive assessments of the factory."
+        ),
     )
     # The last factory number handed out: public ids are never reused.
     last_factory_number = models.PositiveIntegerField(default=0, editable=False)

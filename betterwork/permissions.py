@@ -286,6 +286,20 @@ def can_read_draft_report(principal: Principal, assessment: AssessmentObject) ->
     return can_view_assessment(principal, assessment) and assessment.status in FACTORY_VISIBLE_STATES
 
 
+# --- The public transparency list ------------------------------------------------------------
+# The list itself is public (reporting/transparency.py decides what it shows and when).
+
+
+def can_view_transparency_entry(principal: Principal, factory: FactoryObject) -> bool:
+    """How a factory's entry looks, or when it appears: the factory's own users and the staff."""
+    return can_view_factory(principal, factory)
+
+
+def can_respond_on_transparency_list(principal: Principal, factory: FactoryObject) -> bool:
+    """A response beside the entry speaks for the factory: only its own users write and publish it."""
+    return factory.pk in principal.factory_ids()
+
+
 # --- Training rules -------------------------------------------------------------------------
 # Training officers are advisors holding the training permission (RoleGrant.manages_training).
 

@@ -208,6 +208,14 @@ def user_set_active(*, actor: Principal, user: User, active: bool, programme: Pr
     return user
 
 
+# The transparency list's settings of a programme and the values they may take.
+TRANSPARENCY_LIMITS = (
+    ("transparency_notice_days", 0, 730),
+    ("transparency_min_cycles", 1, 20),
+    ("transparency_persisting_cycles", 0, 20),
+)
+
+
 def _clean_programme_fields(data: dict[str, object]) -> dict[str, object]:
     errors: dict[str, str] = {}
     code = str(data.get("code", "")).strip().upper()
@@ -221,6 +229,10 @@ def _clean_programme_fields(data: dict[str, object]) -> dict[str, object]:
     currency = str(data.get("currency", "")).strip().upper()
     if not (len(currency) == 3 and currency.isalpha()):
         errors["currency"] = _("Use the three-letter currency code, such as USD.")
+    for name, low, high in TRANSPARENCY_LIMITS:
+        value = data.get(name)
+        if value is not None and not (isinstance(value, int) and low <= value <= high):
+            errors[name] = _("Use a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
     if errors:
         raise ValidationError(errors)
     return {**data, "code": code, "currency": currency, "languages": languages}

@@ -11,6 +11,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("p/<str:programme_code>/factories/", include("factories.urls")),
     path("p/<str:programme_code>/factories/<int:factory_id>/buyers/", include("buyers.consent_urls")),
+    path(
+        "p/<str:programme_code>/factories/<int:factory_id>/transparency/",
+        include("reporting.transparency_urls"),
+    ),
     path("p/<str:programme_code>/assessments/", include("assessments.urls")),
     path("p/<str:programme_code>/reports/", include("reporting.report_urls")),
     path("p/<str:programme_code>/dashboard/", include("reporting.dashboard_urls")),
@@ -25,6 +29,7 @@ urlpatterns = [
     path("buyers/", include("buyers.org_urls")),
     path("p/<str:programme_code>/buyer-prices/", include("buyers.price_urls")),
     path("buyer/statements/", include("buyers.statement_urls")),
+    path("public/", include("reporting.public_urls")),
     path("", include("betterwork.admin_urls")),
     path("api/", include("betterwork.api_urls")),
 ]

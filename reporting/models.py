@@ -158,3 +158,31 @@ class PointRollup(Segment):
         constraints = [
             models.UniqueConstraint(fields=[*Segment.SEGMENT_FIELDS, "point"], name="pointrollup_once"),
         ]
+
+
+# --- The transparency list: a factory's published response to its entry -------------------------
+
+
+class TransparencyResponse(TenantModel):
+    """A factory's response to its entry on the public transparency list (one per assessment),
+    shown beside the entry once published. Written by the factory's own users."""
+
+    assessment = models.ForeignKey("assessments.Assessment", on_delete=models.CASCADE, related_name="+")
+    text = models.TextField(_("response"), max_length=2000)
+    published = models.BooleanField(_("published"), default=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Bumped by every save: a colleague's change meanwhile is refused, never overwritten.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("transparency list response")
+        constraints = [
+            models.UniqueConstraint(fields=["assessment"], name="transparencyresponse_once_per_assessment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id}: {self.text[:40]}"

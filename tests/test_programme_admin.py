@@ -16,6 +16,9 @@ NEW = {
     "time_zone": "Africa/Cairo",
     "currency": "egp",
     "factory_review_days": "21",
+    "transparency_notice_days": "60",
+    "transparency_min_cycles": "1",
+    "transparency_persisting_cycles": "0",
     "is_active": "on",
 }
 

@@ -732,6 +732,31 @@ def grow_counted(w: Any) -> None:
     qc.in_scope(w.kh, make)
 
 
+def grow_listed(w: Any) -> None:
+    """Factories whose final report's notice period has long passed: named on the public list with
+    the publicly reported question they fail."""
+    from assessments.models import Answer, Assessment, Question
+
+    def make() -> None:
+        questions = list(Question.objects.filter(version=w.tool))
+        for factory in new_factories(w):
+            assessment = Assessment.objects.create(
+                programme=w.kh,
+                factory=factory,
+                tool_version=w.tool,
+                cycle=1,
+                status="final",
+                planned_date=dt.date(2024, 3, 2),
+                final_at=timezone.now() - dt.timedelta(days=400),
+            )
+            Answer.objects.bulk_create(
+                Answer(programme=w.kh, assessment=assessment, question=q, value="NC", finding="Seen.")
+                for q in questions
+            )
+
+    qc.in_scope(w.kh, make)
+
+
 def grow_buyer_users(w: Any) -> None:
     for i in range(GROW):
         grant(UserFactory(full_name=marked(i, "Buyer")), Role.BUYER, None, buyer=w.brand)
@@ -976,6 +1001,15 @@ PAGES: list[Page] = [
         grow_counted,
     ),
     Page("compare:programmes", "global_", lambda w: "/compare/", 15, grow_counted, shows=False),
+    # The public site: no sign-in. With nobody listed yet (the small data set) the list skips its
+    # two reads of the listed entries' issues and responses: slack 2, whatever the rows.
+    Page("public:index", "", lambda w: "/public/", 6, grow_programmes),
+    Page("public:transparency", "", lambda w: "/public/KH/transparency/", 14, grow_listed, slack=2),
+    Page("public:transparency_csv", "", lambda w: "/public/KH/transparency.csv", 14, grow_listed, slack=2),
+    Page(
+        "api-public-transparency", "", lambda w: "/api/v1/public/KH/transparency/", 14, grow_listed, slack=2
+    ),
+    Page("transparency:factory", "hr", lambda w: f"{P}/factories/{w.a.pk}/transparency/", 14),
     Page("training:figures", "officer", lambda w: f"{P}/training/figures/", 20, grow_sessions),
     Page("training_templates:list", "global_", lambda w: "/training-templates/", 12, grow_templates),
     Page("training_templates:create", "global_", lambda w: "/training-templates/new/", 11),
@@ -1469,9 +1503,8 @@ EXEMPT: dict[str, str] = {
     "healthz": "health check: pings the database, Redis and the workers, lists nothing",
     "logout": WRITES,
     "set_language": REDIRECT,  # the language is set by a POST; a GET goes back
+    "public:language": REDIRECT,  # the public pages' switch: the same view, without CSRF
     "api-schema": "the OpenAPI schema: built from the code with an empty scope, it reads no data",
-    # Django's password change pages: the platform offers no link to them and has no template for
-    # them, so they answer 500 (changing a password goes through the reset e-mail).
     "buyer_statements:latest": REDIRECT,  # to this year's statement
     "buyer_orgs:invite": REDIRECT,  # the form is on the buyer's page; a POST invites
     "assessments:attachment": FILE,
@@ -1563,6 +1596,7 @@ def example_path(route: qc.Route) -> str:
 # Where each redirect is tried, and by whom.
 REDIRECTS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "set_language": ("lead", lambda w: "/i18n/setlang/"),
+    "public:language": ("", lambda w: "/public/language/"),
     "buyer_statements:latest": ("buyer", lambda w: "/buyer/statements/"),
     "buyer_orgs:invite": ("global_", lambda w: f"/buyers/{w.brand.pk}/invite/"),
 }

@@ -1,0 +1,14 @@
+"""The public, read-only API (no sign-in), under /api/v1/public/. The programme is named ``code``
+(not ``programme_code``) for the reason given in reporting/public_urls.py."""
+
+from django.urls import path
+
+from reporting import transparency_api
+
+urlpatterns = [
+    path(
+        "<str:code>/transparency/",
+        transparency_api.PublicTransparencyList.as_view(),
+        name="api-public-transparency",
+    ),
+]
