@@ -97,3 +97,30 @@ def test_the_training_benchmark_runs_and_reports_ratios():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.count("ratio") == 3 and "entitlements page (request)" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_dashboard_benchmark_runs_and_reports_its_ratio():
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "TEST_DATABASE_NAME": "betterwork_benchmark",
+    }
+    result = subprocess.run(  # noqa: S603 - our own benchmark
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.dashboard",
+            *("--factories", "8", "--cycles", "2", "--questions", "12", "--repeat", "2"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "16 assessments counted" in result.stdout
+    assert "dashboard page from rollups" in result.stdout and "GROUP BY over answers" in result.stdout
+    assert re.search(r"ratio \(median\): [\d.]+x", result.stdout)
