@@ -57,13 +57,19 @@ export PATH="$ROOT/.venv/bin:$PATH"
 # 3. PostgreSQL: DATABASE_URL if set; else the server on 127.0.0.1:5432 if it answers;
 #    else a private cluster under var/pg from the installed binaries, on port 54329.
 #    The platform connects as "betterwork", a role without superuser or BYPASSRLS: superusers
-#    would skip row-level security.
+#    would skip row-level security. Bulk loading (manage.py seed_scale) alone connects as
+#    "betterwork_loader": BYPASSRLS (PostgreSQL refuses COPY FROM under row-level security) and
+#    a member of "betterwork", which owns the tables; never the other way round.
 ensure_app_role() {  # $1 = libpq connection options of a superuser
   psql $1 -v ON_ERROR_STOP=1 -q -d postgres <<SQL
 SELECT 'CREATE ROLE betterwork LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS'
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'betterwork')\gexec
 SELECT 'CREATE DATABASE betterwork OWNER betterwork'
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'betterwork')\gexec
+SELECT 'CREATE ROLE betterwork_loader LOGIN NOSUPERUSER BYPASSRLS'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'betterwork_loader')\gexec
+SELECT 'GRANT betterwork TO betterwork_loader'
+ WHERE NOT pg_has_role('betterwork_loader', 'betterwork', 'MEMBER')\gexec
 SQL
 }
 if [ -z "${DATABASE_URL:-}" ]; then
