@@ -16,6 +16,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from itertools import chain, islice
 from pathlib import PurePath
 from typing import Any, Literal
 
@@ -442,6 +443,9 @@ def parse_table(columns: Sequence[Column], table: list[list[str]]) -> ParsedTabl
 # --- Writing ------------------------------------------------------------------------------
 
 
+WIDTH_SAMPLE = 200  # rows read to size an exported sheet's columns
+
+
 def _headers(columns_or_headers: Sequence[Column | str | Promise]) -> list[str]:
     return [str(c.header) if isinstance(c, Column) else str(c) for c in columns_or_headers]
 
@@ -500,18 +504,21 @@ def _write_csv(headers: list[str], rows: Iterable[Sequence[Any]]) -> bytes:
 
 
 def _write_xlsx(headers: list[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A write-only workbook fed row by row: memory stays flat however many rows (only the first
+    rows are held, to size the columns)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    values = [[_export_value(value) for value in row] for row in rows]
+    remaining = iter(rows)
+    head = [[_export_value(value) for value in row] for row in islice(remaining, WIDTH_SAMPLE)]
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()
     # Write-only sheets take their layout before the first row.
     sheet.freeze_panes = "A2"
     for index, header in enumerate(headers):
-        sample = [header, *(_csv_text(row[index]) for row in values[:200] if index < len(row))]
+        sample = [header, *(_csv_text(row[index]) for row in head if index < len(row))]
         width = min(max(len(text) for text in sample) + 2, 60)
         sheet.column_dimensions[get_column_letter(index + 1)].width = max(width, 10)
     bold = Font(bold=True)
@@ -521,15 +528,15 @@ def _write_xlsx(headers: list[str], rows: Iterable[Sequence[Any]]) -> bytes:
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
-    for row in values:
+    for values in chain(head, ([_export_value(value) for value in row] for row in remaining)):
         cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
+        for value in values:
+            if isinstance(value, date):  # datetimes too: they need a number format to show as dates
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"
+                cells.append(cell)
+            else:
+                cells.append(value)  # plain values: far cheaper than a cell object each
         sheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -124,3 +124,19 @@ def test_the_dashboard_benchmark_runs_and_reports_its_ratio():
     assert "16 assessments counted" in result.stdout
     assert "dashboard page from rollups" in result.stdout and "GROUP BY over answers" in result.stdout
     assert re.search(r"ratio \(median\): [\d.]+x", result.stdout)
+
+
+@pytest.mark.slow
+def test_the_xlsx_export_benchmark_runs_and_reports_time_and_memory():
+    result = subprocess.run(  # noqa: S603 - our own benchmark
+        [sys.executable, "-m", "benchmarks.xlsx_export", "--rows", "300", "--repeat", "1"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "300 rows" in result.stdout and "peak memory" in result.stdout
+    assert re.search(r"ratio time \(median\): [\d.]+x  ratio memory: [\d.]+x", result.stdout)
