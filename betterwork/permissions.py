@@ -300,6 +300,26 @@ def can_respond_on_transparency_list(principal: Principal, factory: FactoryObjec
     return factory.pk in principal.factory_ids()
 
 
+# --- Synthesis reports ----------------------------------------------------------------------
+# A published synthesis report is public; drafts and withdrawn ones are the managers' own.
+
+
+class SynthesisObject(Protocol):
+    programme_id: int
+    status: str
+
+
+def can_compose_synthesis(principal: Principal, programme_id: int) -> bool:
+    """Compose, preview, publish and withdraw the programme's synthesis reports: its managers."""
+    return Role.PROGRAMME_MANAGER in principal.roles_in(programme_id)
+
+
+def can_read_synthesis(principal: Principal, report: SynthesisObject) -> bool:
+    """Anyone reads a published report (the public included); a draft or a withdrawn one only
+    the programme's managers."""
+    return report.status == "published" or can_compose_synthesis(principal, report.programme_id)
+
+
 # --- Training rules -------------------------------------------------------------------------
 # Training officers are advisors holding the training permission (RoleGrant.manages_training).
 

@@ -304,6 +304,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "DEFAULT_GENERATOR_CLASS": "betterwork.api.ScopeFreeSchemaGenerator",
     "ENUM_NAME_OVERRIDES": {
+        "SynthesisKindEnum": "reporting.models.SynthesisKind",
+        "SynthesisScopeEnum": "reporting.models.SynthesisScope",
         "AssessmentStatusEnum": "assessments.models.AssessmentStatus",
         "ToolStatusEnum": "assessments.models.ToolStatus",
         "EnrolmentStatusEnum": "factories.models.EnrolmentStatus",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("p/<str:programme_code>/assessments/", include("assessments.urls")),
     path("p/<str:programme_code>/reports/", include("reporting.report_urls")),
     path("p/<str:programme_code>/dashboard/", include("reporting.dashboard_urls")),
+    path("p/<str:programme_code>/synthesis/", include("reporting.synthesis_urls")),
     path("compare/", include("reporting.compare_urls")),
     path("p/<str:programme_code>/training/", include("training.urls")),
     path("p/<str:programme_code>/advisory/", include("advisory.urls")),

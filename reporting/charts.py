@@ -27,14 +27,17 @@ def share_bar(share: float | None, *, label: str, rtl: bool = False) -> SafeStri
     )
 
 
-def trend_line(shares: list[float | None], *, label: str, width: int = 120, height: int = 28) -> SafeString:
+def trend_line(
+    shares: list[float | None], *, label: str, width: int = 120, height: int = 28, rtl: bool = False
+) -> SafeString:
     """A cluster's rate across cycles as a small line with a dot per cycle (gaps where a cycle has
-    no figure), on a 0-100% scale."""
+    no figure), on a 0-100% scale; in right-to-left pages the first cycle is on the right, like
+    the table's columns."""
     if not shares:
         return format_html("")
     step = width / max(len(shares) - 1, 1)
     points = [
-        (round(i * step, 1), round(height - 2 - share * (height - 4), 1))
+        (round(width - i * step if rtl else i * step, 1), round(height - 2 - share * (height - 4), 1))
         for i, share in enumerate(shares)
         if share is not None
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
@@ -29,7 +29,14 @@ from assessments.models import (
 )
 from betterwork.models import Programme
 from factories.models import EnrolmentStatus, Factory
-from reporting.models import CountedAssessment, PointRollup, QuestionRollup, SegmentRollup
+from reporting.models import (
+    CountedAssessment,
+    PointRollup,
+    PointTotal,
+    QuestionRollup,
+    QuestionTotal,
+    SegmentRollup,
+)
 from training.models import Attendance
 
 TOP_ISSUES = 10
@@ -37,7 +44,8 @@ TOP_ISSUES = 10
 
 @dataclass(frozen=True)
 class Filters:
-    """The dashboard's filters: empty means all."""
+    """The dashboard's filters: empty means all. Synthesis reports also choose a set of cycles
+    (``cycles``) or a range of visit years (``year_from`` to ``year_to``, both included)."""
 
     cycle: int | None = None
     year: int | None = None
@@ -45,6 +53,9 @@ class Filters:
     sector: str = ""
     size: str = ""
     union_present: bool | None = None
+    cycles: tuple[int, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
 
     def cells(self, prefix: str = "") -> Q:
         """The rollup cells (or counted assessments) these filters keep."""
@@ -57,10 +68,22 @@ class Filters:
             value = getattr(self, name)
             if value:
                 q &= Q(**{f"{prefix}{name}": value})
+        if self.cycles:
+            q &= Q(**{f"{prefix}cycle__in": list(self.cycles)})
+        if self.year_from is not None:
+            q &= Q(**{f"{prefix}year__gte": self.year_from})
+        if self.year_to is not None:
+            q &= Q(**{f"{prefix}year__lte": self.year_to})
         return q
 
+    @property
+    def segmented(self) -> bool:
+        """Whether a filter narrows the cells below a programme's cycle and year."""
+        return bool(self.region or self.sector or self.size or self.union_present is not None)
+
     def without_cycle(self) -> Filters:
-        return Filters(None, self.year, self.region, self.sector, self.size, self.union_present)
+        """The same filters across every cycle they allow (a chosen set of cycles stays)."""
+        return replace(self, cycle=None)
 
 
 @dataclass
@@ -168,9 +191,15 @@ def overview(*, programme: Programme, filters: Filters, today: dt.date) -> Overv
     )
 
 
+def _points(filters: Filters) -> QuerySet[Any]:
+    """Point cells, or their per-cycle-and-year totals when no segment filter is set."""
+    return (PointRollup if filters.segmented else PointTotal).objects.all()
+
+
 def _point_rates(programme: Programme, filters: Filters) -> dict[int, Rate]:
     rows = (
-        PointRollup.objects.filter(programme=programme)
+        _points(filters)
+        .filter(programme=programme)
         .filter(filters.cells())
         .values("point_id")
         .annotate(assessed=Sum("assessed"), non_compliant=Sum("non_compliant"))
@@ -195,13 +224,15 @@ def clusters(*, programme: Programme, filters: Filters) -> list[ClusterRow]:
 def questions(*, programme: Programme, filters: Filters) -> list[QuestionRow]:
     """Non-compliance by question, matched across tool versions by the question's stable key (the
     text shown is that of the newest version counted), highest rate first."""
+    # Without a segment filter, the per-cycle-and-year totals give the same sums from far fewer rows.
+    source = QuestionRollup if filters.segmented else QuestionTotal
     rows = (
-        QuestionRollup.objects.filter(programme=programme)
+        source.objects.filter(programme=programme)
         .filter(filters.cells())
         .values("question__key")
         .annotate(assessed=Sum("assessed"), non_compliant=Sum("non_compliant"), newest=Max("question_id"))
     )
-    newest = Question.objects.in_bulk([r["newest"] for r in rows])
+    newest = Question.objects.only("id", "key", "text", "point_id").in_bulk([r["newest"] for r in rows])
     result = [
         QuestionRow(
             key=r["question__key"],
@@ -222,7 +253,8 @@ def trends(*, programme: Programme, filters: Filters) -> tuple[list[int], list[d
     """Per cluster, its rate in each cycle (the other filters applied): cycles, and rows of
     ``{"cluster", "shares": [share or None per cycle]}``."""
     rows = (
-        PointRollup.objects.filter(programme=programme)
+        _points(filters)
+        .filter(programme=programme)
         .filter(filters.without_cycle().cells())
         .values("cycle", "point_id", "point__cluster_id")
         .annotate(assessed=Sum("assessed"), non_compliant=Sum("non_compliant"))
@@ -297,7 +329,7 @@ def programmes_compared(
 ) -> list[dict[str, Any]]:
     """Global staff: one indicator (a compliance point, or all points' mean) per programme, from
     the rollups of every programme in scope, in two grouped queries."""
-    rows = PointRollup.objects.filter(programme__in=programmes)
+    rows = PointTotal.objects.filter(programme__in=programmes)
     if cycle is not None:
         rows = rows.filter(cycle=cycle)
     if point_id is not None:

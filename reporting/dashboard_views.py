@@ -103,10 +103,28 @@ def programme_dashboard(request: HttpRequest, programme_code: str) -> HttpRespon
             "query": request.GET.urlencode(),
             "overview": dashboard.overview(programme=programme, filters=filters, today=programme.today()),
             "clusters": clusters,
-            "questions": questions,
+            "question_count": len(questions),
             "top": top,
             "cycles": cycles,
             "trends": trends,
+        },
+    )
+
+
+@login_required
+def all_questions(request: HttpRequest, programme_code: str) -> HttpResponse:
+    """Every question's non-compliance within the dashboard's filters, highest rate first."""
+    principal, programme = principal_of(request), programme_of(request)
+    if not permissions.can_view_dashboard(principal, programme.pk):
+        raise Http404
+    form = DashboardFilterForm(request.GET or None, choices=dashboard.filter_choices(programme=programme))
+    return render(
+        request,
+        "reporting/dashboard_questions.html",
+        {
+            "programme": programme,
+            "questions": dashboard.questions(programme=programme, filters=form.filters()),
+            "query": request.GET.urlencode(),
         },
     )
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from betterwork import permissions
 from betterwork.permissions import Principal
 from buyers import access as buyer_access
-from reporting import selectors, statements
+from reporting import selectors, statements, synthesis
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,20 @@ BUYER_STATEMENT = ReportKind(
     languages=programme_languages,
 )
 
+# A synthesis report of the programme's figures: a draft for its managers, public once published.
+SYNTHESIS_REPORT = ReportKind(
+    name=synthesis.KIND_NAME,
+    title=_("Synthesis report"),
+    template="reports/synthesis.html",
+    template_version=1,
+    load=synthesis.load_report,
+    may_read=permissions.can_read_synthesis,
+    snapshot=synthesis.report_snapshot,
+    context=synthesis.report_context,
+    filename=lambda r, language: f"{r.programme.code}-synthesis-{r.pk}-{language}.pdf",
+    languages=programme_languages,
+)
+
 KINDS: dict[str, ReportKind] = {
-    kind.name: kind for kind in (ASSESSMENT_REPORT, PROGRESS_REPORT, BUYER_STATEMENT)
+    kind.name: kind for kind in (ASSESSMENT_REPORT, PROGRESS_REPORT, BUYER_STATEMENT, SYNTHESIS_REPORT)
 }

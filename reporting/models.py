@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from betterwork.tenancy import TenantModel
 
@@ -146,6 +147,39 @@ class QuestionRollup(Segment):
         ]
 
 
+class QuestionTotal(TenantModel):
+    """``QuestionRollup`` summed over the segments, per cycle and year: what the dashboard reads when
+    no segment filter is set (a few thousand rows per programme instead of a few hundred thousand)."""
+
+    cycle = models.PositiveSmallIntegerField(_("cycle"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    question = models.ForeignKey("assessments.Question", on_delete=models.PROTECT, related_name="+")
+    assessed = models.IntegerField(default=0)
+    non_compliant = models.IntegerField(default=0)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "cycle", "year", "question"], name="questiontotal_once"
+            ),
+        ]
+
+
+class PointTotal(TenantModel):
+    """``PointRollup`` summed over the segments, per cycle and year (as ``QuestionTotal``)."""
+
+    cycle = models.PositiveSmallIntegerField(_("cycle"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    point = models.ForeignKey("assessments.CompliancePoint", on_delete=models.PROTECT, related_name="+")
+    assessed = models.IntegerField(default=0)
+    non_compliant = models.IntegerField(default=0)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "cycle", "year", "point"], name="pointtotal_once"),
+        ]
+
+
 class PointRollup(Segment):
     """Per cell and compliance point: factories where it was assessed (any question C or NC), and
     those non-compliant on it (any question NC)."""
@@ -186,3 +220,104 @@ class TransparencyResponse(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.assessment_id}: {self.text[:40]}"
+
+
+# --- Synthesis reports: the programme's published figures ----------------------------------------
+
+
+class SynthesisKind(models.TextChoices):
+    ANNUAL = "annual", _("Annual")
+    THEMATIC = "thematic", _("Thematic")
+
+
+class SynthesisScope(models.TextChoices):
+    CYCLES = "cycles", _("Assessment cycles")
+    YEARS = "years", _("Years of the visits")
+
+
+class SynthesisStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    # Not a factory's "withdrawn" (from the programme): a report taken off the public site.
+    WITHDRAWN = "withdrawn", pgettext_lazy("synthesis report", "Withdrawn")
+
+
+class SynthesisReport(TenantModel):
+    """A synthesis report of the programme's figures (annual, or on a theme such as fire safety),
+    composed by a programme manager and published on the public site. Its figures come from the
+    rollups: computed live while a draft, frozen in ``snapshot`` when published, so that a later
+    revision of an assessment never changes what was published. A published report never changes;
+    a new version is a new report (``based_on``); a withdrawn one leaves the public site."""
+
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=SynthesisKind.choices, default=SynthesisKind.ANNUAL
+    )
+    introduction = models.TextField(_("introduction"), blank=True, max_length=5000)
+    # The scope: a set of cycles, or the visits of a range of years; then the dashboard's filters.
+    scope = models.CharField(
+        _("counted by"), max_length=8, choices=SynthesisScope.choices, default=SynthesisScope.YEARS
+    )
+    cycles = ArrayField(
+        models.PositiveSmallIntegerField(), default=list, blank=True, verbose_name=_("cycles")
+    )
+    year_from = models.PositiveSmallIntegerField(_("from the year"), null=True, blank=True)
+    year_to = models.PositiveSmallIntegerField(_("to the year"), null=True, blank=True)
+    region = models.CharField(_("region or zone"), max_length=120, blank=True)
+    sector = models.CharField(_("sector"), max_length=20, blank=True)
+    size = models.CharField(_("size"), max_length=8, choices=SizeBand.choices, blank=True)
+    union_present = models.BooleanField(_("union present"), null=True, blank=True)
+    # The theme: questions by their stable key, matched across versions of the tool.
+    theme_keys = ArrayField(
+        models.CharField(max_length=32), default=list, blank=True, verbose_name=_("theme")
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=SynthesisStatus.choices, default=SynthesisStatus.DRAFT
+    )
+    # Everything the published report shows (reporting/synthesis.py), frozen at publication.
+    snapshot = models.JSONField(null=True, blank=True, editable=False)
+    based_on = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("based on")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+    # Bumped by every save: a colleague's change meanwhile is refused, never overwritten.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("synthesis report")
+        verbose_name_plural = _("synthesis reports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="synthesisreport_published_is_frozen",
+                condition=models.Q(status="draft")
+                | (models.Q(snapshot__isnull=False) & models.Q(published_at__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="synthesisreport_years_in_order",
+                condition=models.Q(year_from__isnull=True)
+                | models.Q(year_to__isnull=True)
+                | models.Q(year_from__lte=models.F("year_to")),
+            ),
+        ]
+        indexes = [models.Index(fields=["programme", "status", "published_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == SynthesisStatus.DRAFT

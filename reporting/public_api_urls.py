@@ -3,12 +3,20 @@
 
 from django.urls import path
 
-from reporting import transparency_api
+from reporting import synthesis_api, transparency_api
 
 urlpatterns = [
     path(
         "<str:code>/transparency/",
         transparency_api.PublicTransparencyList.as_view(),
         name="api-public-transparency",
+    ),
+    path(
+        "<str:code>/synthesis/", synthesis_api.PublicSynthesisList.as_view(), name="api-public-synthesis-list"
+    ),
+    path(
+        "<str:code>/synthesis/<int:pk>/",
+        synthesis_api.PublicSynthesisDetail.as_view(),
+        name="api-public-synthesis",
     ),
 ]

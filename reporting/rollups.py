@@ -31,7 +31,9 @@ from factories.models import Factory
 from reporting.models import (
     CountedAssessment,
     PointRollup,
+    PointTotal,
     QuestionRollup,
+    QuestionTotal,
     SegmentRollup,
     SizeBand,
     size_band,
@@ -40,6 +42,8 @@ from reporting.models import (
 COUNTED = (AssessmentStatus.FINAL, AssessmentStatus.PUBLISHED)
 SEGMENT_COLUMNS = "programme_id, cycle, year, region, sector, size, union_present"
 ROLLUPS = ((QuestionRollup, "question_id", "questions"), (PointRollup, "point_id", "points"))
+# The same summed over the segments, per cycle and year: what unsegmented figures read.
+TOTALS = ((QuestionTotal, "question_id", "questions"), (PointTotal, "point_id", "points"))
 
 
 def _size_sql(workers: str) -> str:
@@ -131,6 +135,24 @@ def _apply(counted: CountedAssessment, sign: int) -> None:
                     sign,
                 ],
             )
+        for total, key, column in TOTALS:
+            table = total._meta.db_table
+            cursor.execute(
+                f"INSERT INTO {table} (programme_id, cycle, year, {key}, assessed, non_compliant)"
+                " SELECT %s, %s, %s, k, sum(a), sum(n) FROM ("
+                "SELECT unnest(%s::bigint[]) AS k, %s AS a, 0 AS n "
+                "UNION ALL SELECT unnest(%s::bigint[]), 0, %s) AS changes GROUP BY k "
+                f"ON CONFLICT (programme_id, cycle, year, {key}) DO UPDATE SET "
+                f"assessed = {table}.assessed + EXCLUDED.assessed, "
+                f"non_compliant = {table}.non_compliant + EXCLUDED.non_compliant",
+                [
+                    *segment[:3],
+                    getattr(counted, f"{column}_assessed"),
+                    sign,
+                    getattr(counted, f"{column}_non_compliant"),
+                    sign,
+                ],
+            )
         if sign < 0:  # cells left empty go, as a rebuild would not make them
             where = " AND ".join(f"{column.strip()} = %s" for column in SEGMENT_COLUMNS.split(","))
             cursor.execute(
@@ -138,6 +160,12 @@ def _apply(counted: CountedAssessment, sign: int) -> None:
             )
             for model, _key, _column in ROLLUPS:
                 cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE {where} AND assessed = 0", segment)
+            for total, _key, _column in TOTALS:
+                cursor.execute(
+                    f"DELETE FROM {total._meta.db_table} WHERE programme_id = %s AND cycle = %s"
+                    " AND year = %s AND assessed = 0",
+                    segment[:3],
+                )
 
 
 @transaction.atomic
@@ -182,7 +210,14 @@ def rebuild(programme: Programme) -> int:
     whatever the size (answers grouped once, by assessment)."""
     counted_table = CountedAssessment._meta.db_table
     with connection.cursor() as cursor:
-        for model in (SegmentRollup, QuestionRollup, PointRollup, CountedAssessment):
+        for model in (
+            SegmentRollup,
+            QuestionRollup,
+            QuestionTotal,
+            PointRollup,
+            PointTotal,
+            CountedAssessment,
+        ):
             cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE programme_id = %s", [programme.pk])
         cursor.execute(
             "WITH latest AS ("
@@ -229,5 +264,12 @@ def rebuild(programme: Programme) -> int:
                 f"  FROM {counted_table} WHERE programme_id = %s"
                 f") AS cells GROUP BY {SEGMENT_COLUMNS}, k",
                 [programme.pk, programme.pk],
+            )
+        for (total, key, _column), (cells, _, _) in zip(TOTALS, ROLLUPS, strict=True):
+            cursor.execute(
+                f"INSERT INTO {total._meta.db_table} (programme_id, cycle, year, {key}, assessed, non_compliant)"
+                f" SELECT programme_id, cycle, year, {key}, sum(assessed), sum(non_compliant)"
+                f" FROM {cells._meta.db_table} WHERE programme_id = %s GROUP BY programme_id, cycle, year, {key}",
+                [programme.pk],
             )
     return counted

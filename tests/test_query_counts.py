@@ -57,6 +57,9 @@ from betterwork.models import AuditEvent, Notification, Programme, Role
 from buyers import services as buyer_services
 from buyers.models import Buyer, CreditPurchase, Subscription
 from factories.models import EnrolmentChange
+from reporting import synthesis_services
+from reporting.models import SynthesisReport
+from reporting.synthesis_services import SynthesisInput
 from tests import query_counts as qc
 from tests.model_factories import FactoryFactory, UserFactory, grant
 from training import services as training_services
@@ -762,6 +765,55 @@ def grow_buyer_users(w: Any) -> None:
         grant(UserFactory(full_name=marked(i, "Buyer")), Role.BUYER, None, buyer=w.brand)
 
 
+def synthesis_reports(w: Any, client: Client) -> None:
+    """A draft counting every cycle the grown factories are counted in, and a published report."""
+
+    def compose(title: str, cycles: list[int]) -> SynthesisReport:
+        data = SynthesisInput(title=title, scope="cycles", cycles=cycles, theme_keys=[w.tool_question_key])
+        return qc.run(w.manager, w.kh, synthesis_services.synthesis_create, programme=w.kh, data=data)
+
+    w.synthesis_draft = compose("Draft figures", [1, 2, 3])
+    published = compose("Published figures", [1])
+    w.synthesis_published = qc.run(
+        w.manager,
+        w.kh,
+        synthesis_services.synthesis_publish,
+        report=published,
+        expected_version=published.version,
+    )
+
+
+def grow_synthesis(w: Any, status: str) -> None:
+    """More reports, each created and published by a manager of its own."""
+    users = [UserFactory(full_name=marked(i, "Manager")) for i in range(GROW)]
+    published = status == "published"
+    qc.in_scope(
+        w.kh,
+        lambda: [
+            SynthesisReport.objects.create(
+                programme=w.kh,
+                title=marked(i, "figures"),
+                scope="cycles",
+                cycles=[1],
+                status=status,
+                snapshot=w.synthesis_published.snapshot if published else None,
+                published_at=timezone.now() if published else None,
+                published_by=user if published else None,
+                created_by=user,
+            )
+            for i, user in enumerate(users)
+        ],
+    )
+
+
+def grow_synthesis_drafts(w: Any) -> None:
+    grow_synthesis(w, "draft")
+
+
+def grow_synthesis_published(w: Any) -> None:
+    grow_synthesis(w, "published")
+
+
 # --- The pages -----------------------------------------------------------------------------------
 
 
@@ -1000,6 +1052,9 @@ PAGES: list[Page] = [
         17,
         grow_counted,
     ),
+    Page(
+        "dashboard:questions", "manager", lambda w: f"{P}/dashboard/questions/", 16, grow_counted, shows=False
+    ),
     Page("compare:programmes", "global_", lambda w: "/compare/", 15, grow_counted, shows=False),
     # The public site: no sign-in. With nobody listed yet (the small data set) the list skips its
     # two reads of the listed entries' issues and responses: slack 2, whatever the rows.
@@ -1010,6 +1065,71 @@ PAGES: list[Page] = [
         "api-public-transparency", "", lambda w: "/api/v1/public/KH/transparency/", 14, grow_listed, slack=2
     ),
     Page("transparency:factory", "hr", lambda w: f"{P}/factories/{w.a.pk}/transparency/", 14),
+    # Synthesis reports: the managers' pages (the draft's preview counts live from the rollups),
+    # then the public ones, which read a published report's frozen figures.
+    Page(
+        "synthesis:list",
+        "manager",
+        lambda w: f"{P}/synthesis/",
+        10,
+        grow_synthesis_drafts,
+        prepare=synthesis_reports,
+    ),
+    Page("synthesis:create", "manager", lambda w: f"{P}/synthesis/new/", 16, grow_questions),
+    Page(
+        "synthesis:edit",
+        "manager",
+        lambda w: f"{P}/synthesis/{w.synthesis_draft.pk}/edit/",
+        17,
+        grow_questions,
+        prepare=synthesis_reports,
+    ),
+    Page(
+        "synthesis:preview",
+        "manager",
+        lambda w: f"{P}/synthesis/{w.synthesis_draft.pk}/",
+        21,
+        grow_counted,
+        shows=False,  # figures of the factories counted
+        prepare=synthesis_reports,
+    ),
+    Page(
+        "public:programme",
+        "",
+        lambda w: "/public/KH/",
+        12,
+        grow_synthesis_published,
+        prepare=synthesis_reports,
+    ),
+    Page(
+        "public:synthesis",
+        "",
+        lambda w: f"/public/KH/synthesis/{w.synthesis_published.pk}/",
+        14,
+        prepare=synthesis_reports,
+    ),
+    Page(
+        "public:synthesis_csv",
+        "",
+        lambda w: f"/public/KH/synthesis/{w.synthesis_published.pk}.csv",
+        12,
+        prepare=synthesis_reports,
+    ),
+    Page(
+        "api-public-synthesis-list",
+        "",
+        lambda w: "/api/v1/public/KH/synthesis/",
+        12,
+        grow_synthesis_published,
+        prepare=synthesis_reports,
+    ),
+    Page(
+        "api-public-synthesis",
+        "",
+        lambda w: f"/api/v1/public/KH/synthesis/{w.synthesis_published.pk}/",
+        13,
+        prepare=synthesis_reports,
+    ),
     Page("training:figures", "officer", lambda w: f"{P}/training/figures/", 20, grow_sessions),
     Page("training_templates:list", "global_", lambda w: "/training-templates/", 12, grow_templates),
     Page("training_templates:create", "global_", lambda w: "/training-templates/new/", 11),
@@ -1512,6 +1632,7 @@ EXEMPT: dict[str, str] = {
     "reports:download": FILE,
     "buyer_statements:pdf_download": FILE,
     "api-report-download": FILE,
+    "public:synthesis_pdf": FILE,
     **dict.fromkeys(
         [
             "inbox_read",
@@ -1547,6 +1668,10 @@ EXEMPT: dict[str, str] = {
             "tool:copy",
             "tool:action",
             "buyer_statements:pdf_request",
+            "synthesis:publish",
+            "synthesis:withdraw",
+            "synthesis:new_version",
+            "synthesis:delete",
             "people:revoke",
             "people:training",
             "api-assessment-transition",

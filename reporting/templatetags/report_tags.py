@@ -6,7 +6,8 @@ from django import template
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language_bidi
 
-from reporting.charts import share_bar
+from assessments.models import in_language
+from reporting.charts import share_bar, trend_line
 
 register = template.Library()
 
@@ -40,3 +41,22 @@ def isolate(value: object) -> str:
     """A name or other user text, isolated and set in the direction of its own first letter, so
     "Royal Textile Co., Ltd." keeps its final stop on the right inside Arabic text."""
     return f"\u2068{value}\u2069"
+
+
+@register.simple_tag
+def trend(shares: list[float | None], label: str = "") -> SafeString:
+    """{% trend row.shares label %}: a rate across cycles as a small SVG line, pages and PDFs alike."""
+    return trend_line(shares, label=label, rtl=get_language_bidi())
+
+
+@register.filter(name="in_language")
+def in_language_filter(texts: dict[str, str] | None) -> str:
+    """A name or question text kept in every language (a synthesis report's figures), in the
+    active language, else English."""
+    return in_language(texts) if texts else ""
+
+
+@register.filter
+def shares(rates: list[dict[str, object] | None]) -> list[object]:
+    """The shares of a row of rates (None where not assessed), for ``trend``."""
+    return [rate["share"] if rate else None for rate in rates]

@@ -25,3 +25,19 @@ window.addEventListener("beforeunload", function (event) {
     event.returnValue = "";
   }
 });
+
+// Synthesis reports' theme: ticking "every question of" a compliance point ticks (or unticks) its
+// questions at once; without JavaScript the server takes every question of a ticked point.
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  if (!box.matches || !box.matches("input.js-check-point")) { return; }
+  box.closest(".theme-point").querySelectorAll("input[name=theme_questions]").forEach(function (question) {
+    question.checked = box.checked;
+  });
+});
+document.addEventListener("change", function (event) {
+  var question = event.target;
+  if (!question.matches || !question.matches(".theme-point input[name=theme_questions]") || question.checked) { return; }
+  var point = question.closest(".theme-point").querySelector("input.js-check-point");
+  if (point) { point.checked = false; }  // one question left out: not "every question" any more
+});

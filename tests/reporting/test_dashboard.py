@@ -85,6 +85,9 @@ def test_filters_and_the_query_count_stay_flat(kh, counted, kh_manager, wide_too
 
 def test_drill_down_and_exports(kh, counted, kh_manager):
     client = client_for(kh_manager)
+    every = client.get("/p/KH/dashboard/questions/?region=South").content.decode()
+    assert "Question 7?" in every and "Question 0?" in every  # all questions, the south's rates
+    assert every.index("Question 7?") < every.index("Question 0?")  # highest rate first
     behind = client.get("/p/KH/dashboard/factories/?question=Q0")
     assert behind.status_code == 200
     html = behind.content.decode()
@@ -99,7 +102,9 @@ def test_drill_down_and_exports(kh, counted, kh_manager):
     assert rows[0][0] == "Question" and {r[0] for r in rows[1:]} >= {"Q0", "Q7"}
     q7 = next(r for r in rows if r[0] == "Q7")
     assert q7[2:] == ["1", "1", "100.0"]
-    sheet = load_workbook(io.BytesIO(client.get("/p/KH/dashboard/?export=clusters&format=xlsx").content)).active
+    sheet = load_workbook(
+        io.BytesIO(client.get("/p/KH/dashboard/?export=clusters&format=xlsx").content)
+    ).active
     assert sheet.cell(1, 1).value == "Cluster" and sheet.max_row > 2
     assert client.get("/p/KH/dashboard/?export=nothing").status_code == 404
     assert client.get("/p/KH/dashboard/?export=trends&format=pdf").status_code == 404

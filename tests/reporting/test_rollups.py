@@ -20,7 +20,15 @@ from assessments.models import Answer, Assessment, AssessmentStatus, Question
 from betterwork import tenancy
 from factories.models import Factory
 from reporting import rollups
-from reporting.models import CountedAssessment, PointRollup, QuestionRollup, SegmentRollup, size_band
+from reporting.models import (
+    CountedAssessment,
+    PointRollup,
+    PointTotal,
+    QuestionRollup,
+    QuestionTotal,
+    SegmentRollup,
+    size_band,
+)
 from tests.conftest import TOOL_DIR
 from tests.model_factories import FactoryFactory
 
@@ -106,11 +114,31 @@ def stored(programme_id: int) -> dict[str, Counter[Any]]:
     return {name: +counter for name, counter in figures.items()}
 
 
+def totals_agree(programme_id: int) -> bool:
+    """The per-cycle-and-year totals equal the cells summed, for questions and points."""
+    for cells, totals, key in (
+        (QuestionRollup, QuestionTotal, "question_id"),
+        (PointRollup, PointTotal, "point_id"),
+    ):
+        summed: Counter[Any] = Counter()
+        for row in cells.objects.filter(programme_id=programme_id).values():
+            summed[(row["cycle"], row["year"], row[key], "assessed")] += row["assessed"]
+            summed[(row["cycle"], row["year"], row[key], "nc")] += row["non_compliant"]
+        kept: Counter[Any] = Counter()
+        for row in totals.objects.filter(programme_id=programme_id).values():
+            kept[(row["cycle"], row["year"], row[key], "assessed")] += row["assessed"]
+            kept[(row["cycle"], row["year"], row[key], "nc")] += row["non_compliant"]
+        if +summed != +kept or totals.objects.filter(assessed=0).exists():
+            return False
+    return True
+
+
 def test_finalising_through_the_lifecycle_counts_at_once(kh, final):
     with tenancy.scope({kh.pk}), transaction.atomic():
         counted = CountedAssessment.objects.get()
         assert counted.assessment_id == final.pk
         assert stored(kh.pk) == recompute(kh.pk)
+        assert totals_agree(kh.pk)
         assert sum(r.non_compliant for r in QuestionRollup.objects.all()) == 3  # every answer NC
         assert sum(r.factories for r in SegmentRollup.objects.all()) == 1
 
@@ -136,8 +164,8 @@ def test_drafts_never_count_and_the_rebuild_agrees(kh, vn, wide_tool):
         assert figures["point"][(*cell, point["Q6"], "assessed")] == 1  # Q6 NA, Q7 NC
     call_command("rollups_rebuild", "KH", stdout=open("/dev/null", "w"))  # noqa: SIM115
     with tenancy.scope({kh.pk, vn.pk}), transaction.atomic():
-        assert stored(kh.pk) == recompute(kh.pk)
-        assert stored(vn.pk) == recompute(vn.pk)  # another programme's rebuild left it alone
+        assert stored(kh.pk) == recompute(kh.pk) and totals_agree(kh.pk)
+        assert stored(vn.pk) == recompute(vn.pk) and totals_agree(vn.pk)  # left alone
 
 
 def make_assessment(factory: Factory, version, *, cycle: int, values: str, status=AssessmentStatus.FINAL):
@@ -217,7 +245,8 @@ def test_rollups_equal_a_recomputation_after_any_sequence(kh, wide_tool, steps):
                 factory.workers_female, factory.workers_male = workers // 2, workers - workers // 2
                 factory.save()  # the signal moves its counted cycles
             assert stored(kh.pk) == recompute(kh.pk)
+            assert totals_agree(kh.pk)
         incremental = stored(kh.pk)
         rollups.rebuild(kh)
-        assert stored(kh.pk) == incremental
+        assert stored(kh.pk) == incremental and totals_agree(kh.pk)
         transaction.set_rollback(True)
