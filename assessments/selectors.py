@@ -6,7 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import CharField, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
 from django.http import Http404
 
 from assessments.models import (
@@ -27,6 +29,7 @@ from assessments.models import (
 from betterwork import permissions
 from betterwork.models import Programme
 from betterwork.permissions import Principal
+from factories.models import Factory
 
 
 def tool_version(*, tool: str, version: str) -> ToolVersion:
@@ -174,6 +177,27 @@ def assessment_list(*, principal: Principal, programme: Programme) -> QuerySet[A
     if permissions.can_list_factories(principal, programme.pk):
         return qs
     return qs.filter(factory_id__in=principal.factory_ids(), status__in=permissions.FACTORY_VISIBLE_STATES)
+
+
+def assessment_page(qs: QuerySet[Assessment]) -> QuerySet[Assessment]:
+    """An assessment list with what a page of it shows beside the row (the factory's name, the
+    tool, the assessors' ids) as subqueries of the row instead of joins and a prefetch: one query.
+
+    The row-level policy repeats the programme filter in a form PostgreSQL cannot estimate, so it
+    expects a hundredth of the programme's assessments and joins them all before sorting for the
+    page: 27 ms for 10,000 assessments, against 9 ms when only the page's rows look up these."""
+    factory_name = Factory.objects.filter(pk=OuterRef("factory_id")).order_by().values("name")
+    tool = (
+        ToolVersion.objects.filter(pk=OuterRef("tool_version_id"))
+        .order_by()
+        .values(label=Concat("tool", Value(" "), "version", output_field=CharField()))
+    )
+    assessors = AssessmentAssessor.objects.filter(assessment=OuterRef("pk")).order_by("user_id")
+    return qs.select_related(None).annotate(
+        factory_name_db=Subquery(factory_name),
+        tool_db=Subquery(tool),
+        assessor_ids_db=ArraySubquery(assessors.values("user_id")),
+    )
 
 
 def round_list(*, programme: Programme, today: dt.date) -> QuerySet[Round]:

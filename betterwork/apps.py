@@ -18,3 +18,30 @@ class BetterworkConfig(AppConfig):
 
         post_save.connect(forget, sender=Programme, weak=False, dispatch_uid="programme-cache")
         post_delete.connect(forget, sender=Programme, weak=False, dispatch_uid="programme-cache-delete")
+        self._forget_who_is_asking()
+
+    def _forget_who_is_asking(self) -> None:
+        """A user, their grants or their API token changed: the cached copies go
+        (``betterwork.auth_cache``), so a revoked grant or a deactivated user stops at once."""
+        from django.db.models.signals import post_delete, post_save
+        from rest_framework.authtoken.models import Token
+
+        from betterwork import auth_cache
+        from betterwork.models import RoleGrant, User
+
+        def user_changed(sender: type, instance: User, **kwargs: object) -> None:
+            auth_cache.forget_user(instance.pk)
+
+        def grant_changed(sender: type, instance: RoleGrant, **kwargs: object) -> None:
+            auth_cache.forget_grants(instance.user_id)
+
+        def token_changed(sender: type, instance: Token, **kwargs: object) -> None:
+            auth_cache.forget_token(instance.key)
+
+        for signal in (post_save, post_delete):
+            name = "save" if signal is post_save else "delete"
+            signal.connect(user_changed, sender=User, weak=False, dispatch_uid=f"auth-cache-user-{name}")
+            signal.connect(
+                grant_changed, sender=RoleGrant, weak=False, dispatch_uid=f"auth-cache-grant-{name}"
+            )
+            signal.connect(token_changed, sender=Token, weak=False, dispatch_uid=f"auth-cache-token-{name}")

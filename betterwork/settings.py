@@ -115,6 +115,8 @@ DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATAB
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "betterwork.User"
+# The model backend, finding a session's user through the cache (betterwork.auth_cache).
+AUTHENTICATION_BACKENDS = ["betterwork.auth_cache.CachedModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -304,8 +306,6 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "DEFAULT_GENERATOR_CLASS": "betterwork.api.ScopeFreeSchemaGenerator",
     "ENUM_NAME_OVERRIDES": {
-        "SynthesisKindEnum": "reporting.models.SynthesisKind",
-        "SynthesisScopeEnum": "reporting.models.SynthesisScope",
         "AssessmentStatusEnum": "assessments.models.AssessmentStatus",
         "ToolStatusEnum": "assessments.models.ToolStatus",
         "EnrolmentStatusEnum": "factories.models.EnrolmentStatus",
@@ -314,6 +314,8 @@ SPECTACULAR_SETTINGS = {
         "PlanItemStatusEnum": "advisory.models.ItemStatus",
         "VisitModeEnum": "advisory.models.VisitMode",
         "DiagnosisStatusEnum": "advisory.models.DiagnosisStatus",
+        "SynthesisKindEnum": "reporting.models.SynthesisKind",
+        "SynthesisScopeEnum": "reporting.models.SynthesisScope",
     },
 }
 

@@ -140,3 +140,73 @@ def test_the_xlsx_export_benchmark_runs_and_reports_time_and_memory():
     assert result.returncode == 0, result.stderr[-2000:]
     assert "300 rows" in result.stdout and "peak memory" in result.stdout
     assert re.search(r"ratio time \(median\): [\d.]+x  ratio memory: [\d.]+x", result.stdout)
+
+
+@pytest.mark.slow
+def test_the_list_api_benchmark_runs_and_keeps_the_budget():
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "TEST_DATABASE_NAME": "betterwork_benchmark_list",
+    }
+    result = subprocess.run(  # noqa: S603 - our own benchmark
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.list_api",
+            *("--factories", "12", "--cycles", "2", "--questions", "12", "--page-size", "3", "--depth", "3"),
+            *("--buyer-factories", "4", "--repeat", "2"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "page 3 by cursor (saved next link)" in out and "page 3 by OFFSET" in out
+    assert "4 factories subscribed" in out and "each factory asked alone" in out
+    assert len(re.findall(r"\d+\.\d+x \(p50\)", out)) == 5
+    by_cursor = [int(n) for n in re.findall(r"by cursor.*?(\d+) SQL statements", out)]
+    assert len(by_cursor) == 4 and max(by_cursor) <= 4, out
+
+
+@pytest.mark.slow
+def test_the_load_test_runs_against_its_own_server():
+    env = {**os.environ, "TEST_DATABASE_NAME": "betterwork_benchmark_load"}
+    result = subprocess.run(  # noqa: S603 - our own benchmark
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.load",
+            *("--throwaway", "--factories", "12", "--users", "2", "--spawn-rate", "2"),
+            *("--seconds", "4", "--think", "0.2"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = {
+        m.group(1).strip(): (int(m.group(2)), int(m.group(3)))
+        for m in re.finditer(r"^(.{28}) +(\d+) +(\d+) +", result.stdout, re.M)
+    }
+    assert rows["sign in"] == (2, 0), result.stdout
+    assert rows["all pages"][0] > 2 and rows["all pages"][1] == 0, result.stdout
+    assert "requests per second" in result.stdout
+
+
+def test_the_one_command_runs_every_benchmark():
+    from benchmarks import run
+
+    modules = {
+        path.stem
+        for path in (ROOT / "benchmarks").glob("*.py")
+        if "\ndef main(" in path.read_text(encoding="utf-8") and path.stem != "run"
+    }
+    assert modules == set(run.BENCHMARKS), "add the new benchmark to benchmarks/run.py"
