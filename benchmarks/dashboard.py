@@ -22,6 +22,7 @@ import os
 import random
 import statistics
 import sys
+from typing import Any
 
 from benchmarks.assessment_form import timed
 
@@ -70,7 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args(argv)
+    return setup(args, build, run)
 
+
+def setup(args: argparse.Namespace, build: Any, run: Any) -> int:
+    """Django on the named database (production settings), or on a throwaway one built small;
+    then ``run(programme code, repeat)``. Shared by the benchmarks that read the scale data set."""
     if args.database:
         os.environ["DATABASE_URL"] = f"postgres://betterwork@127.0.0.1:5432/{args.database}"
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "betterwork.settings")

@@ -39,6 +39,11 @@ BENCHMARKS: dict[str, tuple[str, str, bool]] = {
         "--factories 8 --cycles 2 --questions 12 --repeat 2",
         True,
     ),
+    "public_synthesis": (
+        "--factories 200 --cycles 3 --questions 100 --repeat 30",
+        "--factories 8 --cycles 2 --questions 12 --repeat 2",
+        True,
+    ),
     "list_api": (
         "--factories 1000 --cycles 2 --questions 30 --depth 20 --buyer-factories 300 --repeat 30",
         "--factories 12 --cycles 2 --questions 12 --page-size 3 --depth 3 --buyer-factories 4 --repeat 2",
@@ -53,6 +58,7 @@ BENCHMARKS: dict[str, tuple[str, str, bool]] = {
 # On an existing database the sizes are the data's own: only these arguments remain.
 ON_DATABASE = {
     "dashboard": ("--repeat 30", "--repeat 2"),
+    "public_synthesis": ("--repeat 30", "--repeat 2"),
     "list_api": ("--buyer-factories 300 --repeat 30", "--buyer-factories 4 --repeat 2"),
     "load": ("--users 10 --seconds 60", "--users 2 --spawn-rate 2 --seconds 5 --think 0.2"),
 }

@@ -210,3 +210,24 @@ def test_the_one_command_runs_every_benchmark():
         if "\ndef main(" in path.read_text(encoding="utf-8") and path.stem != "run"
     }
     assert modules == set(run.BENCHMARKS), "add the new benchmark to benchmarks/run.py"
+
+
+@pytest.mark.slow
+def test_the_public_synthesis_benchmark_runs_and_reports_its_ratio():
+    result = subprocess.run(  # noqa: S603 - our own benchmark
+        [sys.executable, "-m", "benchmarks.public_synthesis", "--factories", "8", "--cycles", "2"]
+        + ["--questions", "12", "--repeat", "2"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "TEST_DATABASE_NAME": "betterwork_benchmark",
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "public synthesis page (frozen figures)" in result.stdout
+    assert re.search(r"ratio \(median\): [\d.]+x", result.stdout)
