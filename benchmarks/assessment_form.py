@@ -37,7 +37,10 @@ def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
 
 
 def report(label: str, ours: list[float], naive: list[float] | None = None, extra: str = "") -> None:
-    line = f"{label:42s} p50 {statistics.median(ours):7.1f} ms  p95 {percentile(ours, 0.95):7.1f} ms"
+    line = (
+        f"{label:42s} p50 {statistics.median(ours):7.1f} ms  p95 {percentile(ours, 0.95):7.1f} ms"
+        f"  p99 {percentile(ours, 0.99):7.1f} ms"
+    )
     if naive:
         line += f"  | naive p50 {statistics.median(naive):7.1f} ms  ratio {statistics.median(naive) / statistics.median(ours):5.1f}x"
     print(line + (f"  {extra}" if extra else ""))
