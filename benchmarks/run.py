@@ -2,8 +2,9 @@
 
     .venv/bin/python -m benchmarks.run [--database betterwork_scale] [--quick]
 
-With ``--database`` the benchmarks that can read an existing database (the dashboard, the list
-APIs, the load test) measure it; the others build their own throwaway data, as they always do.
+With ``--database`` the benchmarks that can read an existing database (the dashboard, the public
+pages, the list APIs, the load test) measure it; the others build their own throwaway data, as
+they always do.
 ``--quick`` runs each at the tiny size CI uses (a proof that they work, not a measurement). Each
 benchmark runs in a process of its own; throwaway databases are named ``betterwork_benchmark_run``
 (``TEST_DATABASE_NAME``), so a test run's database is never touched.
@@ -44,6 +45,11 @@ BENCHMARKS: dict[str, tuple[str, str, bool]] = {
         "--factories 8 --cycles 2 --questions 12 --repeat 2",
         True,
     ),
+    "transparency_list": (
+        "--factories 200 --cycles 3 --questions 100 --repeat 30",
+        "--factories 8 --cycles 2 --questions 12 --repeat 2",
+        True,
+    ),
     "list_api": (
         "--factories 1000 --cycles 2 --questions 30 --depth 20 --buyer-factories 300 --repeat 30",
         "--factories 12 --cycles 2 --questions 12 --page-size 3 --depth 3 --buyer-factories 4 --repeat 2",
@@ -59,6 +65,7 @@ BENCHMARKS: dict[str, tuple[str, str, bool]] = {
 ON_DATABASE = {
     "dashboard": ("--repeat 30", "--repeat 2"),
     "public_synthesis": ("--repeat 30", "--repeat 2"),
+    "transparency_list": ("--repeat 30", "--repeat 2"),
     "list_api": ("--buyer-factories 300 --repeat 30", "--buyer-factories 4 --repeat 2"),
     "load": ("--users 10 --seconds 60", "--users 2 --spawn-rate 2 --seconds 5 --think 0.2"),
 }

@@ -245,6 +245,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-stuck-reports": {"task": "reporting.sweep_stuck_reports", "schedule": 60.0},
     # Draft reports whose factory review window closed (and whose comments are answered) become final.
     "finalise-closed-reviews": {"task": "assessments.finalise_closed_reviews", "schedule": 3600.0},
+    # The public transparency lists are computed before visitors ask (a new day changes them).
+    "keep-transparency-lists": {"task": "reporting.keep_transparency_lists", "schedule": 600.0},
     # Participants' names of long-past training sessions are erased.
     "erase-old-participant-names": {"task": "training.erase_old_participant_names", "schedule": 86400.0},
     # Buyers' subscriptions whose period ended expire, and their access to those factories stops.

@@ -13,13 +13,19 @@ from advisory.signals import progress_report_submitted
 from assessments.models import Assessment
 from assessments.signals import assessment_finalised, assessment_published
 from factories.models import Factory
-from reporting import kinds, rollups, services
+from reporting import kinds, rollups, services, tasks
 
 
 @receiver(assessment_finalised, dispatch_uid="reporting.count_final")
 def count_final(sender: Any, assessment: Assessment, **kwargs: Any) -> None:
     """The figures count the assessment from the moment it is final, in the same transaction."""
     rollups.count_final(assessment)
+
+
+@receiver(assessment_finalised, dispatch_uid="reporting.transparency_list_on_final")
+def transparency_list_on_final(sender: Any, assessment: Assessment, **kwargs: Any) -> None:
+    """A report that became final may replace entries (today, or once its notice has passed)."""
+    tasks.keep_transparency_list_on_commit(assessment.programme_id)
 
 
 @receiver(post_save, sender=Factory, dispatch_uid="reporting.factory_changed")

@@ -1,4 +1,5 @@
-"""The PDF worker's task: render one report job exactly once, however often it is sent."""
+"""The workers' tasks of reporting: render one report job exactly once, however often it is sent;
+send stalled jobs again; keep the public transparency lists computed."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from redis.exceptions import RedisError
 
 from betterwork import tenancy
 from betterwork.tasks import ScopedTask
-from reporting import rendering, services
+from reporting import rendering, services, transparency
 from reporting.kinds import KINDS
 from reporting.models import ReportJob
 
@@ -102,3 +103,22 @@ def sweep_stuck_reports() -> list[int]:
 
     with tenancy.scope(set(Programme.objects.values_list("pk", flat=True))), transaction.atomic():
         return services.stuck_jobs_requeue()
+
+
+@shared_task(name="reporting.keep_transparency_lists")
+def keep_transparency_lists(programme_ids: list[int] | None = None) -> list[str]:
+    """Compute the public transparency lists of these programmes (of every active one when none
+    are given) before a visitor asks: beat runs this every ten minutes, as a list changes with the
+    day, and a report becoming final or a factory's published response sends it for its programme.
+    Public data only, read under each programme's own public scope."""
+    kept = []
+    for programme in transparency.public_programmes():
+        if programme_ids is None or programme.pk in programme_ids:
+            transparency.keep_list(programme)
+            kept.append(programme.code)
+    return kept
+
+
+def keep_transparency_list_on_commit(programme_id: int) -> None:
+    """Once the current transaction commits, compute the programme's list anew in the background."""
+    transaction.on_commit(lambda: keep_transparency_lists.delay([programme_id]))

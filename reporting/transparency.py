@@ -26,14 +26,18 @@ finding text, person or interview note is ever read.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Q
 from django.http import Http404
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -226,15 +230,12 @@ class _Planned:
 
 
 def _final_assessments(
-    *, programme: Programme, rules: Rules, factory_ids: Iterable[int] | None = None, search: str = ""
+    *, programme: Programme, rules: Rules, factory_ids: Iterable[int] | None = None
 ) -> list[_Factory]:
     """Every final assessment of the programme's factories (one query), by factory."""
     rows = Assessment.objects.filter(programme=programme, status__in=COUNTED, final_at__isnull=False)
     if factory_ids is not None:
         rows = rows.filter(factory_id__in=list(factory_ids))
-    search = search.strip()
-    if search:
-        rows = rows.filter(Q(factory__name__icontains=search) | Q(factory__public_id__icontains=search))
     factories: dict[int, _Factory] = {}
     for row in rows.order_by("factory_id", "cycle").values(
         "id",
@@ -386,18 +387,73 @@ def _entries(
 def transparency_list(
     *, programme: Programme, today: dt.date | None = None, search: str = "", status: str = ""
 ) -> list[Entry]:
-    """The programme's transparency list as it stands today, by factory name: four queries
-    whatever the number of factories. ``search`` matches the factory's name or public id;
-    ``status`` keeps only compliant or non-compliant entries."""
+    """The programme's transparency list as it stands today, by factory name. ``search`` matches
+    the factory's name or public id; ``status`` keeps only compliant or non-compliant entries.
+    The whole list comes from the cache when nothing it is computed from has changed (one
+    statement), else it is computed (four statements whatever the number of factories) and kept."""
     rules = Rules.of(programme)
-    entries = _entries(
-        factories=_final_assessments(programme=programme, rules=rules, search=search),
-        rules=rules,
-        today=today or programme.today(),
-    )
+    entries = _whole_list(programme=programme, rules=rules, today=today or programme.today())
+    needle = search.strip().casefold()
+    if needle:
+        entries = [e for e in entries if needle in e.name.casefold() or needle in e.public_id.casefold()]
     if status in STATUSES:
         entries = [entry for entry in entries if entry.status == status]
-    return sorted(entries, key=lambda entry: (entry.name.casefold(), entry.public_id))
+    return entries
+
+
+# The whole list takes seconds at a few thousand factories (it reads the publicly reported answers
+# of every factory's latest final reports) and is the same for every visitor in a language on a
+# day. So it is kept in the cache under a fingerprint of what it is computed from: the programme's
+# final assessments (each transition bumps ``lock_version``), its factories' names and regions and
+# the factories' responses. Answers are not in it: a report's answers never change once it is
+# final. A change of any of these, by whatever path, changes the fingerprint: nothing needs to
+# remember to clear the cache. The database's oid keeps apart databases that share one cache.
+LIST_CACHE_SECONDS = 6 * 60 * 60
+_FINGERPRINT_SQL = """
+SELECT (SELECT oid FROM pg_database WHERE datname = current_database()),
+       (SELECT md5(coalesce(string_agg(concat_ws(':', id, factory_id, cycle, status, lock_version,
+                                                 final_at, visit_started_on), ',' ORDER BY id), ''))
+          FROM {assessments} WHERE programme_id = %(programme)s AND final_at IS NOT NULL),
+       (SELECT md5(coalesce(string_agg(concat_ws(':', id, public_id, name, region), ',' ORDER BY id), ''))
+          FROM {factories} WHERE programme_id = %(programme)s),
+       (SELECT md5(coalesce(string_agg(concat_ws(':', id, assessment_id, version, published, updated_at),
+                                       ',' ORDER BY id), ''))
+          FROM {responses} WHERE programme_id = %(programme)s)
+"""
+
+
+def _fingerprint(programme: Programme) -> str:
+    sql = _FINGERPRINT_SQL.format(
+        assessments=Assessment._meta.db_table,
+        factories=Factory._meta.db_table,
+        responses=TransparencyResponse._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"programme": programme.pk})
+        row = cursor.fetchone()
+    return ":".join(str(value) for value in row)
+
+
+def _whole_list(*, programme: Programme, rules: Rules, today: dt.date) -> list[Entry]:
+    parts = (programme.pk, today.isoformat(), translation.get_language(), rules, _fingerprint(programme))
+    key = "transparency-list:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    entries: list[Entry] | None = cache.get(key)
+    if entries is None:
+        entries = _entries(
+            factories=_final_assessments(programme=programme, rules=rules), rules=rules, today=today
+        )
+        entries.sort(key=lambda entry: (entry.name.casefold(), entry.public_id))
+        cache.set(key, entries, LIST_CACHE_SECONDS)
+    return entries
+
+
+def keep_list(programme: Programme) -> None:
+    """Compute the programme's list as it stands today in English and each of the programme's
+    languages, unless kept already, so that no visitor waits for it: one statement a language when
+    nothing changed."""
+    for language in dict.fromkeys([settings.LANGUAGE_CODE, *programme.languages]):
+        with translation.override(language), public_reading(programme):
+            transparency_list(programme=programme)
 
 
 # --- One factory's view of its entry --------------------------------------------------------

@@ -10,7 +10,7 @@ from betterwork import audit, permissions
 from betterwork.models import Programme
 from betterwork.permissions import Principal
 from factories.models import Factory
-from reporting import transparency
+from reporting import tasks, transparency
 from reporting.models import TransparencyResponse
 
 RESPONSE_MAX_LENGTH = 2000
@@ -75,8 +75,12 @@ def transparency_response_save(
             programme=programme,
             after=audit.snapshot(response, ["assessment", "text", "published", "author"]),
         )
+        if published:
+            tasks.keep_transparency_list_on_commit(programme.pk)
         return response
     if (existing.text, existing.published) != (text, published):
+        if published or existing.published:  # what the public list shows changes
+            tasks.keep_transparency_list_on_commit(programme.pk)
         audit.save_changes(
             actor=actor.user,
             instance=existing,

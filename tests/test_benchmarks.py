@@ -73,6 +73,16 @@ def test_the_public_synthesis_benchmark_runs_and_reports_its_ratio():
 
 
 @pytest.mark.slow
+def test_the_transparency_list_benchmark_runs_and_reports_its_ratio():
+    out = bench(
+        "transparency_list", "--factories", "8", "--cycles", "2", "--questions", "12", "--repeat", "2"
+    )
+    assert "Programme BM: 8 factories listed" in out
+    assert "the list kept" in out and "the list computed each time" in out
+    assert re.search(r"ratio \(median\): [\d.]+x", out)
+
+
+@pytest.mark.slow
 def test_the_xlsx_export_benchmark_runs_and_reports_time_and_memory():
     out = bench("xlsx_export", "--rows", "300", "--repeat", "1")
     assert "300 rows" in out and "peak memory" in out

@@ -9,21 +9,24 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from assessments import services as tool_services
 from assessments.models import Answer, Assessment, AssessmentAssessor
 from betterwork import tenancy
+from betterwork.celery import app
 from betterwork.models import Programme, Role
 from betterwork.permissions import Principal
 from factories.models import Factory
-from reporting import transparency, transparency_services, transparency_views
+from reporting import tasks, transparency, transparency_services, transparency_views
 from reporting.models import TransparencyResponse
 from reporting.transparency import COMPLIANT, NON_COMPLIANT, Rules
+from tests.assessments.test_lifecycle import answer_all, move
 from tests.model_factories import FactoryFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -442,6 +445,98 @@ def test_query_count_does_not_grow_with_the_number_of_factories(kh_rules, kh, to
     assert few[0] == 2 and many[0] == 12
     assert few[1:] == many[1:], (few, many)
     assert all(entry.replaced_on and entry.response for entry in listed(kh, kh.today()))
+
+
+def test_the_list_is_kept_and_follows_every_change_whatever_its_path(kh_rules, kh, tools):
+    """The whole list is computed once and kept; any change to what it is computed from shows at
+    once, even one made without the model's save (no signal to clear anything)."""
+    factory = FactoryFactory(programme=kh, name="Angkor Garments")
+    cycle1 = make_assessment(factory, 1, days_ago(100), ["OSH-01"], version=tools["v1"])
+    answers = Answer._meta.db_table
+    with CaptureQueriesContext(connection) as computed:
+        [entry] = listed(kh, kh.today())
+    with CaptureQueriesContext(connection) as kept:
+        assert listed(kh, kh.today()) == [entry]
+    assert any(answers in q["sql"] for q in computed) and not any(answers in q["sql"] for q in kept)
+    assert len(kept) < len(computed)
+
+    def update(model, pk, **changes):
+        with tenancy.scope({kh.pk}), transaction.atomic():
+            model.objects.filter(pk=pk).update(**changes)
+
+    update(Factory, factory.pk, name="Angkor Apparel", region="Kandal")
+    [entry] = listed(kh, kh.today())
+    assert (entry.name, entry.region, entry.response) == ("Angkor Apparel", "Kandal", None)
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        response = TransparencyResponse.objects.create(
+            programme=kh, assessment=cycle1, text="The exits are open.", published=False
+        )
+    assert listed(kh, kh.today())[0].response is None
+    update(TransparencyResponse, response.pk, published=True, version=2)
+    assert listed(kh, kh.today())[0].response.text == "The exits are open."
+    # A newer report in its notice period: the entry stays, the fixed exit shows as remediated.
+    cycle2 = make_assessment(factory, 2, days_ago(10), [], version=tools["v1"])
+    [entry] = listed(kh, kh.today())
+    assert entry.cycle == 1 and entry.replaced_on and entry.status == COMPLIANT
+    # Its notice passes with a shorter period, or as days go by (the day is part of the key).
+    kh.transparency_notice_days = 5
+    kh.save()
+    assert listed(kh, kh.today())[0].cycle == 2
+    kh.transparency_notice_days = 60
+    kh.save()
+    assert listed(kh, kh.today())[0].cycle == 1
+    assert listed(kh, kh.today() + dt.timedelta(days=50))[0].cycle == 2
+    # A report taken back to draft (only a repair in the database could) leaves the list at once.
+    update(Assessment, cycle2.pk, status="in_progress", final_at=None)
+    update(Assessment, cycle1.pk, status="in_progress", final_at=None)
+    assert listed(kh, kh.today() + dt.timedelta(days=50)) == []
+
+
+def test_workers_compute_the_lists_before_visitors_ask(kh_rules, kh, vn, tools, monkeypatch):
+    factory = FactoryFactory(programme=kh, name="Angkor Garments")
+    make_assessment(factory, 1, days_ago(100), ["OSH-01"], version=tools["v1"])
+    vn.is_active = False
+    vn.save()
+    assert tasks.keep_transparency_lists() == ["KH"]  # inactive programmes have no public list
+    answers = Answer._meta.db_table
+    for language in ("en", "km"):
+        with translation.override(language), CaptureQueriesContext(connection) as visit:
+            assert [entry.name for entry in listed(kh, kh.today())] == ["Angkor Garments"]
+        assert not any(answers in q["sql"] for q in visit), language
+    with translation.override("vi"), CaptureQueriesContext(connection) as other_language:
+        listed(kh, kh.today())
+    assert any(answers in q["sql"] for q in other_language)
+    assert tasks.keep_transparency_lists([vn.pk]) == []
+    beat = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert beat["reporting.keep_transparency_lists"] == 600.0
+    assert "reporting.keep_transparency_lists" in app.tasks
+
+
+def test_a_final_report_or_a_published_response_sends_the_list_to_be_computed(
+    kh, team, planned, kh_factory, django_capture_on_commit_callbacks, monkeypatch
+):
+    sent = []
+    monkeypatch.setattr(tasks.keep_transparency_lists, "delay", sent.append)
+    move(team["lead"], kh, planned, "in_progress")
+    answer_all(team["lead"], kh, planned, value="NC")
+    move(team["lead"], kh, planned, "submitted")
+    move(team["leader"], kh, planned, "in_review")
+    with django_capture_on_commit_callbacks(execute=True):
+        move(team["leader"], kh, planned, "factory_review")
+    assert sent == []  # a draft changes nothing public
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        Assessment.objects.filter(pk=planned.pk).update(factory_review_until=dt.date(2026, 1, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        move(team["leader"], kh, planned, "final")
+    assert sent == [[kh.pk]]
+    client = Client()
+    client.force_login(user_with_role(Role.FACTORY, kh, factory=kh_factory))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert respond(client, kh_factory, planned, "Draft words.", False).status_code == 302
+    assert sent == [[kh.pk]]  # an unpublished response changes nothing public
+    with django_capture_on_commit_callbacks(execute=True):
+        assert respond(client, kh_factory, planned, "The exits are open.", True, version=1).status_code == 302
+    assert sent == [[kh.pk], [kh.pk]]
 
 
 # --- The factory's page and its response --------------------------------------------------------
