@@ -30,6 +30,17 @@ class ImportStep:
         return self.run is not None and self.run.status == ImportRun.Status.APPLIED
 
 
+def decisions_of(request: HttpRequest) -> dict[int, str]:
+    """The person's choices for rows that could be one of several records: row → record id or
+    ``new`` (the confirmation form's ``decide-<row>`` fields)."""
+    decisions: dict[int, str] = {}
+    for name, value in request.POST.items():
+        prefix, _dash, row = name.partition("-")
+        if prefix == "decide" and row.isdigit() and isinstance(value, str) and value:
+            decisions[int(row)] = value
+    return decisions
+
+
 def import_step(
     request: HttpRequest, *, actor: Principal, programme: Programme, importer: Importer, target: Any
 ) -> ImportStep:
@@ -48,6 +59,8 @@ def import_step(
             raise Http404 from error
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
+            # Shown again as it stands: still waiting for choices, or with the plan of now.
+            step.run = import_run_for(run_id=run.pk, kind=importer.kind, target_id=importer.target_id(target))
         return step
     step.form = SpreadsheetUploadForm(request.POST, request.FILES)
     if step.form.is_valid():

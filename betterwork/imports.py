@@ -4,9 +4,12 @@ An app describes one kind of import with an ``Importer`` (its columns, its check
 database, how to write the rows) and its views call:
 
 1. ``import_preview``: read, parse and check the upload; store it as an ``ImportRun`` with its
-   errors. Nothing else is written.
-2. ``import_apply`` (the person confirms): read the stored file again, check again (the data
-   may have changed meanwhile), and write every row or, on any problem, none.
+   errors and, when the importer has one, its plan: what each row will do (create, update with
+   which changes, leave unchanged, or wait for the person to choose among candidates). Nothing
+   else is written.
+2. ``import_apply`` (the person confirms, with their choices): read the stored file again, check
+   again and plan again (the data may have changed meanwhile: a plan that differs from the one
+   shown is shown again instead of applied), and write every row or, on any problem, none.
 
 Who may import what is the calling app's rule: it checks permissions before calling.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
 from typing import Any, Protocol
 
@@ -22,9 +26,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from betterwork import audit
-from betterwork.models import ImportRun, Programme
+from betterwork.models import ImportAction, ImportRun, Programme
 from betterwork.permissions import Principal
 from betterwork.spreadsheets import (
     MAX_ERRORS,
@@ -36,6 +41,31 @@ from betterwork.spreadsheets import (
     parse_table,
     read_table,
 )
+
+# What applying a row will do; CHOOSE: the row may be one of several existing records, and the
+# person says which, or NEW: none of these, a new record.
+CREATE, UPDATE, UNCHANGED, CHOOSE = (
+    ImportAction.CREATE,
+    ImportAction.UPDATE,
+    ImportAction.UNCHANGED,
+    ImportAction.CHOOSE,
+)
+NEW = "new"
+
+
+@dataclass
+class PlannedRow:
+    row: int  # as the person sees it in their spreadsheet program
+    action: str  # CREATE, UPDATE, UNCHANGED or CHOOSE
+    label: str  # what the row is, e.g. the factory's name
+    changes: list[str] = field(default_factory=list)  # for UPDATE: "Field: old → new"
+    candidates: list[tuple[int, str]] = field(default_factory=list)  # for CHOOSE: (id, label)
+    record: int | None = None  # for UPDATE and UNCHANGED: the record's id
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["candidates"] = [list(candidate) for candidate in self.candidates]
+        return data
 
 
 class Importer(Protocol):
@@ -50,6 +80,11 @@ class Importer(Protocol):
 
     def check(self, *, rows: list[dict[str, Any]], target: Any) -> list[RowError]:
         """Problems across rows and against the database (duplicates, unknown names, ...)."""
+        ...
+
+    def plan(self, *, rows: list[dict[str, Any]], target: Any) -> list[PlannedRow]:
+        """What applying will do with each checked row, for the preview; [] for an importer
+        whose rows need no decision and whose effect the preview need not spell out."""
         ...
 
     def apply(self, *, rows: list[dict[str, Any]], target: Any, actor: Principal) -> dict[str, int]:
@@ -71,6 +106,9 @@ class BaseImporter:
         return "" if target is None else str(target.pk)
 
     def check(self, *, rows: list[dict[str, Any]], target: Any) -> list[RowError]:
+        return []
+
+    def plan(self, *, rows: list[dict[str, Any]], target: Any) -> list[PlannedRow]:
         return []
 
     def apply(self, *, rows: list[dict[str, Any]], target: Any, actor: Principal) -> dict[str, int]:
@@ -134,6 +172,7 @@ def import_preview(
     """Check an upload and store it as a run: ``previewed`` when clean, else ``rejected`` with its
     errors. Nothing is imported, so nothing is audited."""
     parsed, errors = _check(importer, content, filename, target)
+    plan = [] if errors else importer.plan(rows=parsed.rows, target=target)
     run = ImportRun(
         programme=programme,
         kind=importer.kind,
@@ -146,6 +185,7 @@ def import_preview(
         status=ImportRun.Status.REJECTED if errors else ImportRun.Status.PREVIEWED,
         row_count=parsed.row_count,
         errors=_as_json(errors),
+        plan=[planned.as_dict() for planned in plan],
         created_by=actor.user,
     )
     run.save()
@@ -160,14 +200,25 @@ def _reject(run: ImportRun, errors: list[RowError]) -> ImportRun:
     return run
 
 
-@transaction.atomic
 def import_apply(*, actor: Principal, run: ImportRun, importer: Importer, target: Any) -> ImportRun:
     """Import a previewed run: every row, or, when any problem shows up, none.
 
     Returns the run: ``applied`` with its summary, or ``rejected`` with the errors found now.
-    Raises ``ValidationError`` when the run was already applied or rejected, and
-    ``PermissionDenied`` when it belongs to another kind of import or another target.
+    Raises ``ValidationError`` when the run was already applied or rejected, or waits for a
+    choice; ``PlanChanged`` (a ``ValidationError``) when the plan differs from the one shown, now
+    stored for showing; and ``PermissionDenied`` when it belongs to another kind of import or
+    another target.
     """
+    with transaction.atomic():
+        applied, changed = _apply(actor=actor, run=run, importer=importer, target=target)
+    if changed is not None:
+        raise changed  # after the commit, which keeps the new plan
+    return applied
+
+
+def _apply(
+    *, actor: Principal, run: ImportRun, importer: Importer, target: Any
+) -> tuple[ImportRun, PlanChanged | None]:
     locked = ImportRun.objects.select_for_update().filter(pk=run.pk).first()
     if locked is None:
         raise PermissionDenied  # another programme's run: it does not exist in this scope
@@ -182,14 +233,33 @@ def import_apply(*, actor: Principal, run: ImportRun, importer: Importer, target
 
     parsed, errors = _check(importer, bytes(locked.content), locked.filename, target)
     if errors:
-        return _reject(locked, errors)
+        return _reject(locked, errors), None
+    plan = importer.plan(rows=parsed.rows, target=target)
+    if _plan_changed(locked.plan, plan):
+        locked.plan = [planned.as_dict() for planned in plan]
+        locked.save(update_fields=["plan"])
+        return locked, PlanChanged(
+            _(
+                "The data changed since the file was checked: look at what the import will do now, then confirm."
+            )
+        )
+    undecided = [planned.row for planned in plan if planned.action == CHOOSE]
+    if undecided:
+        raise ValidationError(
+            ngettext(
+                "Choose what row %(rows)s is before importing.",
+                "Choose what rows %(rows)s are before importing.",
+                len(undecided),
+            )
+            % {"rows": ", ".join(str(row) for row in undecided[:20])}
+        )
     try:
         # A savepoint: a failure while writing undoes every row written, yet the run's
         # rejection below is still saved.
         with transaction.atomic():
             summary = importer.apply(rows=parsed.rows, target=target, actor=actor)
     except ValidationError as error:
-        return _reject(locked, cap_errors(_errors_of(error)))
+        return _reject(locked, cap_errors(_errors_of(error))), None
 
     locked.status = ImportRun.Status.APPLIED
     locked.summary = dict(summary)
@@ -210,7 +280,30 @@ def import_apply(*, actor: Principal, run: ImportRun, importer: Importer, target
             **locked.summary,
         },
     )
-    return locked
+    return locked, None
+
+
+class PlanChanged(ValidationError):
+    """The plan computed on confirmation differs from the one shown: it is stored and shown again."""
+
+
+def _plan_changed(shown: list[dict[str, Any]], now: list[PlannedRow]) -> bool:
+    """Whether the plan now says something the person did not see. A row they were to choose for
+    may now be what they chose (a new record or one of the candidates shown); any other row must
+    do exactly what was shown."""
+    if [item["row"] for item in shown] != [planned.row for planned in now]:
+        return True
+    for before, planned in zip(shown, now, strict=True):
+        if before["action"] == CHOOSE:
+            offered = {candidate[0] for candidate in before["candidates"]}
+            if planned.action == CREATE or (planned.record in offered and planned.action != CHOOSE):
+                continue
+            if planned.action == CHOOSE and {c[0] for c in planned.candidates} == offered:
+                continue
+            return True
+        if planned.as_dict() != before:
+            return True
+    return False
 
 
 def import_run_for(*, run_id: int, kind: str, target_id: str) -> ImportRun | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -261,6 +262,15 @@ class Notification(TenantModel):
         return self.subject
 
 
+class ImportAction(models.TextChoices):
+    """What applying an import will do with a row (``betterwork.imports.PlannedRow``)."""
+
+    CREATE = "create", _("New")
+    UPDATE = "update", _("Changed")
+    UNCHANGED = "unchanged", _("Unchanged")
+    CHOOSE = "choose", _("To choose")
+
+
 class ImportRun(TenantModel):
     """One spreadsheet uploaded for import: checked first (the preview), applied on confirmation.
 
@@ -283,6 +293,8 @@ class ImportRun(TenantModel):
     row_count = models.PositiveIntegerField(_("rows"), default=0)
     errors = models.JSONField(default=list, blank=True)  # [{"row", "column", "message"}]
     summary = models.JSONField(default=dict, blank=True)  # what applying did: {"created": 10, ...}
+    # What applying will do, row by row (betterwork.imports.PlannedRow), for importers that say.
+    plan = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
@@ -294,3 +306,40 @@ class ImportRun(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} · {self.filename}"
+
+    # The preview lists at most this many rows that do something; the counts cover them all.
+    PLAN_SHOWN = 1000
+
+    @property
+    def plan_counts(self) -> list[tuple[str, int]]:
+        counts = Counter(item["action"] for item in self.plan)
+        return [(str(label), counts[action]) for action, label in ImportAction.choices if counts[action]]
+
+    @property
+    def plan_shown(self) -> list[dict[str, Any]]:
+        """The rows that create, change or wait for a choice (those first), with their action's label."""
+        labels = dict(ImportAction.choices)
+        acting = [item for item in self.plan if item["action"] != ImportAction.UNCHANGED]
+        acting.sort(key=lambda item: (item["action"] != ImportAction.CHOOSE, item["row"]))
+        return [
+            {**item, "action_label": labels.get(item["action"], "")} for item in acting[: self.PLAN_SHOWN]
+        ]
+
+    @property
+    def plan_hidden(self) -> int:
+        acting = sum(1 for item in self.plan if item["action"] != ImportAction.UNCHANGED)
+        return max(acting - self.PLAN_SHOWN, 0)
+
+    @property
+    def summary_lines(self) -> list[tuple[str, int]]:
+        """What an import that plans its rows did, by action."""
+        done = {
+            "created": ImportAction.CREATE.label,
+            "updated": ImportAction.UPDATE.label,
+            "unchanged": ImportAction.UNCHANGED.label,
+        }
+        return [
+            (str(label), self.summary[key])
+            for key, label in done.items()
+            if key in self.summary and self.plan
+        ]

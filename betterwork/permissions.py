@@ -138,6 +138,15 @@ def can_create_factory(principal: Principal, programme_id: int) -> bool:
     return is_programme_staff(principal, programme_id)
 
 
+def can_import_factories(principal: Principal, programme_id: int) -> bool:
+    """Replacing many registry entries at once is the programme manager's."""
+    return Role.PROGRAMME_MANAGER in principal.roles_in(programme_id)
+
+
+def can_export_factories(principal: Principal, programme_id: int) -> bool:
+    return is_programme_staff(principal, programme_id)
+
+
 def can_manage_programme_users(principal: Principal, programme_id: int) -> bool:
     return Role.PROGRAMME_MANAGER in principal.roles_in(programme_id)
 

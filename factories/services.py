@@ -57,13 +57,21 @@ def is_valid_public_id(public_id: str) -> bool:
     return len(public_id) >= 7 and digits.isdigit() and public_id[-1:] == str(check_digit(digits))
 
 
-def _next_public_id(programme: Programme) -> str:
-    # Locks the programme row: two factories registered at once never get the same number,
-    # and a number once handed out is never handed out again.
+def allocate_public_ids(programme: Programme, count: int) -> list[str]:
+    """The next ``count`` factory ids of the programme. Locks the programme row: two factories
+    registered at once never get the same number, and a number once handed out is never handed
+    out again."""
+    if count == 0:
+        return []
     locked = Programme.objects.select_for_update().get(pk=programme.pk)
-    locked.last_factory_number += 1
+    first = locked.last_factory_number + 1
+    locked.last_factory_number += count
     locked.save(update_fields=["last_factory_number"])
-    return make_public_id(locked.code, locked.last_factory_number)
+    return [make_public_id(locked.code, number) for number in range(first, first + count)]
+
+
+def _next_public_id(programme: Programme) -> str:
+    return allocate_public_ids(programme, 1)[0]
 
 
 def _validate_advisor(programme: Programme, advisor: User | None) -> None:

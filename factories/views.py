@@ -8,17 +8,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from betterwork import permissions
 from betterwork import selectors as people_selectors
 from betterwork import services as people_services
+from betterwork.import_views import decisions_of, import_step
 from betterwork.middleware import principal_of, programme_of
 from betterwork.models import Role
+from betterwork.spreadsheets import Format, export_response
 from factories import selectors, services
 from factories.filters import ORDERINGS, FactoryFilter
 from factories.forms import FactoryForm, StaffInviteForm, StatusForm
+from factories.imports import FactoryImporter, registry_sheet
 
 PAGE_SIZE = 25
 
@@ -47,8 +51,62 @@ def factory_list(request: HttpRequest, programme_code: str) -> HttpResponse:
             "sort": sort,
             "query": query.urlencode(),
             "can_create": permissions.can_create_factory(principal, programme.pk),
+            "can_import": permissions.can_import_factories(principal, programme.pk),
+            "can_export": permissions.can_export_factories(principal, programme.pk),
         },
     )
+
+
+@login_required
+def factory_import(request: HttpRequest, programme_code: str) -> HttpResponse:
+    """Upload a factory list, see what it will create and change (and choose where a row could be
+    one of several factories), then confirm: the registry is updated in one step."""
+    programme, principal = programme_of(request), principal_of(request)
+    if not permissions.can_import_factories(principal, programme.pk):
+        raise Http404
+    importer = FactoryImporter(programme, decisions=decisions_of(request))
+    step = import_step(request, actor=principal, programme=programme, importer=importer, target=programme)
+    if step.applied and step.run:
+        summary = step.run.summary
+        messages.success(
+            request,
+            _(
+                "Registry updated: %(created)s factories registered, %(updated)s changed, %(unchanged)s unchanged."
+            )
+            % {key: summary.get(key, 0) for key in ("created", "updated", "unchanged")},
+        )
+        return redirect("factories:list", programme_code=programme.code)
+    return render(
+        request,
+        "factories/import.html",
+        {
+            "programme": programme,
+            "form": step.form,
+            "run": step.run,
+            "here": reverse("factories:import", kwargs={"programme_code": programme.code}),
+            "columns": importer.columns,
+            "template_url": reverse("factories:export", kwargs={"programme_code": programme.code})
+            + "?format=xlsx&template=1",
+        },
+    )
+
+
+@login_required
+def factory_export(request: HttpRequest, programme_code: str) -> HttpResponse:
+    """The registry (as the list's filters narrow it) as CSV or XLSX, in the import's columns;
+    ``template=1`` gives the header alone."""
+    programme, principal = programme_of(request), principal_of(request)
+    if not permissions.can_export_factories(principal, programme.pk):
+        raise Http404
+    factories = FactoryFilter(
+        request.GET, queryset=selectors.factory_list(principal=principal, programme=programme)
+    ).qs.order_by("name", "pk")
+    columns, rows = registry_sheet(
+        programme, [] if request.GET.get("template") else factories.iterator(chunk_size=2000)
+    )
+    fmt: Format = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    stem = f"factories-{programme.code}-{'template' if request.GET.get('template') else programme.today().isoformat()}"
+    return export_response(stem, columns, rows, fmt)
 
 
 @login_required

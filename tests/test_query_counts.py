@@ -908,6 +908,8 @@ PAGES: list[Page] = [
     Page("factories:detail", "manager", lambda w: f"{P}/factories/{w.a.pk}/", 11, grow_enrolment_history),
     Page("factories:edit", "manager", lambda w: f"{P}/factories/{w.a.pk}/edit/", 11, grow_staff),
     Page("factories:status", "manager", lambda w: f"{P}/factories/{w.a.pk}/status/", 10),
+    Page("factories:import", "manager", lambda w: f"{P}/factories/import/", 9),
+    Page("factories:export", "manager", lambda w: f"{P}/factories/export/?format=csv", 9, grow_factories),
     Page("factories:staff", "hr", lambda w: f"{P}/factories/{w.a.pk}/staff/", 11, grow_factory_staff),
     Page("factory_buyers:list", "hr", lambda w: f"{P}/factories/{w.a.pk}/buyers/", 17, grow_factory_brands),
     Page(
