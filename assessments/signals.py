@@ -10,3 +10,7 @@ assessment_finalised = Signal()
 
 # Sent with ``assessment`` when its report is published to the factory's subscribed buyers.
 assessment_published = Signal()
+
+# Sent with ``programme`` and ``assessments`` when historical assessments were imported as final,
+# or imported answers revised final ones: the figures count them, as when final (no report is made).
+assessments_imported = Signal()

@@ -28,6 +28,8 @@ from assessments.forms import (
     TransitionForm,
     VisitForm,
 )
+from assessments.imports import COLUMNS as HISTORY_COLUMNS
+from assessments.imports import HistoryImporter
 from assessments.models import (
     Answer,
     AnswerValue,
@@ -40,7 +42,9 @@ from assessments.models import (
 from betterwork import permissions
 from betterwork import selectors as people_selectors
 from betterwork.forms import add_service_error
+from betterwork.import_views import import_step
 from betterwork.middleware import principal_of, programme_of
+from betterwork.spreadsheets import Format, export_response
 from factories import selectors as factory_selectors
 
 # Buttons offered on the overview, in the order a user meets them.
@@ -89,6 +93,7 @@ def assessment_list(request: HttpRequest, programme_code: str) -> HttpResponse:
             "rounds": rounds,
             "round_id": round_id,
             "can_plan": permissions.can_plan_assessment(principal, programme.pk),
+            "can_import": permissions.can_import_assessments(principal, programme.pk),
             "can_handle_cases": permissions.can_handle_cases(principal, programme.pk),
         },
     )
@@ -579,3 +584,47 @@ def round_edit(request: HttpRequest, programme_code: str, pk: int) -> HttpRespon
         {"programme": programme, "round": current, "form": form},
         status=422 if form.errors else 200,
     )
+
+
+@login_required
+def history_import(request: HttpRequest, programme_code: str) -> HttpResponse:
+    """Upload historical assessments (one row per answer), see which final assessments the file
+    makes or revises, then confirm: they count in the figures at once."""
+    programme, principal = programme_of(request), principal_of(request)
+    if not permissions.can_import_assessments(principal, programme.pk):
+        raise Http404
+    importer = HistoryImporter(programme)
+    step = import_step(request, actor=principal, programme=programme, importer=importer, target=programme)
+    if step.applied and step.run:
+        summary = step.run.summary
+        messages.success(
+            request,
+            _(
+                "Historical assessments imported: %(created)s new, %(updated)s revised, %(unchanged)s "
+                "unchanged (%(answers)s answers written)."
+            )
+            % {key: summary.get(key, 0) for key in ("created", "updated", "unchanged", "answers")},
+        )
+        return redirect("assessments:list", programme_code=programme.code)
+    return render(
+        request,
+        "assessments/import.html",
+        {
+            "programme": programme,
+            "form": step.form,
+            "run": step.run,
+            "here": reverse("assessments:import", kwargs={"programme_code": programme.code}),
+            "columns": importer.columns,
+            "template_url": reverse("assessments:import_template", kwargs={"programme_code": programme.code})
+            + "?format=xlsx",
+        },
+    )
+
+
+@login_required
+def history_template(request: HttpRequest, programme_code: str) -> HttpResponse:
+    programme, principal = programme_of(request), principal_of(request)
+    if not permissions.can_import_assessments(principal, programme.pk):
+        raise Http404
+    fmt: Format = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    return export_response(f"historical-assessments-{programme.code}-template", HISTORY_COLUMNS, [], fmt)

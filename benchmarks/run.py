@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, tuple[str, str, bool]] = {
         False,
     ),
     "xlsx_export": ("--rows 100000 --repeat 3", "--rows 300 --repeat 1", False),
+    "history_import": ("--factories 400 --questions 250", "--factories 8 --questions 12 --naive 20", False),
     "dashboard": (
         "--factories 200 --cycles 3 --questions 100 --repeat 30",
         "--factories 8 --cycles 2 --questions 12 --repeat 2",

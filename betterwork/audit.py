@@ -124,6 +124,7 @@ def record_many(
     action: str,
     programme: Programme | int | None,
     changes: list[tuple[models.Model, dict[str, Any] | None, dict[str, Any] | None]],
+    reason: str = "",
 ) -> list[AuditEvent]:
     """Audit several objects changed by one action, in one INSERT."""
     programme_id = programme.pk if isinstance(programme, Programme) else programme
@@ -138,6 +139,7 @@ def record_many(
             object_repr=str(obj)[:200],
             before=before,
             after=after,
+            reason=reason,
         )
         for obj, before, after in changes
     ]

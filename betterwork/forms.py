@@ -112,12 +112,21 @@ class SpreadsheetUploadForm(forms.Form):
 
     spreadsheet = forms.FileField(
         label=_("Spreadsheet (CSV or XLSX)"),
-        help_text=_("At most 5 MB and 20,000 rows. The first row holds the column names."),
         widget=forms.FileInput(attrs={"accept": ".csv,.xlsx"}),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        max_bytes: int = spreadsheets.MAX_BYTES,
+        max_rows: int = spreadsheets.MAX_ROWS,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.max_bytes = max_bytes
+        self.fields["spreadsheet"].help_text = _(
+            "At most %(size)s MB and %(rows)s rows. The first row holds the column names."
+        ) % {"size": max_bytes // (1024 * 1024), "rows": f"{max_rows:,}"}
         # The upload partial lists the expected columns under the field, in an element of this id.
         field_id = self["spreadsheet"].auto_id
         self.fields["spreadsheet"].widget.attrs["aria-describedby"] = (
@@ -131,10 +140,10 @@ class SpreadsheetUploadForm(forms.Form):
             raise ValidationError(_("Old .xls files cannot be read: save the file as .xlsx or .csv first."))
         if not name.endswith(spreadsheets.EXTENSIONS):
             raise ValidationError(_("Upload a .csv or .xlsx file."))
-        if upload.size > spreadsheets.MAX_BYTES:
+        if upload.size > self.max_bytes:
             raise ValidationError(
                 _("This file is larger than %(max)s MB. Split it into smaller files.")
-                % {"max": spreadsheets.MAX_BYTES // (1024 * 1024)}
+                % {"max": self.max_bytes // (1024 * 1024)}
             )
         return upload
 

@@ -45,7 +45,8 @@ def import_step(
     request: HttpRequest, *, actor: Principal, programme: Programme, importer: Importer, target: Any
 ) -> ImportStep:
     """Handle the request's step of the import; the caller has checked who may import here."""
-    step = ImportStep(form=SpreadsheetUploadForm())
+    limits = {"max_bytes": importer.max_bytes, "max_rows": importer.max_rows}
+    step = ImportStep(form=SpreadsheetUploadForm(**limits))
     if request.method != "POST":
         return step
     run_id = request.POST.get("run", "")
@@ -62,7 +63,7 @@ def import_step(
             # Shown again as it stands: still waiting for choices, or with the plan of now.
             step.run = import_run_for(run_id=run.pk, kind=importer.kind, target_id=importer.target_id(target))
         return step
-    step.form = SpreadsheetUploadForm(request.POST, request.FILES)
+    step.form = SpreadsheetUploadForm(request.POST, request.FILES, **limits)
     if step.form.is_valid():
         upload = step.form.cleaned_data["spreadsheet"]
         step.run = import_preview(

@@ -32,7 +32,9 @@ from betterwork import audit
 from betterwork.models import ImportAction, ImportRun, Programme
 from betterwork.permissions import Principal
 from betterwork.spreadsheets import (
+    MAX_BYTES,
     MAX_ERRORS,
+    MAX_ROWS,
     Column,
     ParsedTable,
     RowError,
@@ -73,6 +75,8 @@ class Importer(Protocol):
 
     kind: str  # "<app>.<what>", e.g. "training.attendance"
     columns: Sequence[Column]
+    max_bytes: int  # the largest file accepted, and the most rows
+    max_rows: int
 
     def target_id(self, target: Any) -> str:
         """Identifies what the rows go into, so a run is applied only to the target it was checked for."""
@@ -101,6 +105,8 @@ class BaseImporter:
 
     kind: str = ""
     columns: Sequence[Column] = ()
+    max_bytes: int = MAX_BYTES
+    max_rows: int = MAX_ROWS
 
     def target_id(self, target: Any) -> str:
         return "" if target is None else str(target.pk)
@@ -140,7 +146,7 @@ def _check(
 ) -> tuple[ParsedTable, list[RowError]]:
     """Read, parse and check a file: the parsed table and every problem, in row order."""
     try:
-        table = read_table(content, filename)
+        table = read_table(content, filename, max_bytes=importer.max_bytes, max_rows=importer.max_rows)
     except SpreadsheetError as error:
         return ParsedTable(rows=[], errors=[], header_errors=True), [RowError(0, "", error.message)]
     parsed = parse_table(importer.columns, table)

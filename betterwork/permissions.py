@@ -143,6 +143,11 @@ def can_import_factories(principal: Principal, programme_id: int) -> bool:
     return Role.PROGRAMME_MANAGER in principal.roles_in(programme_id)
 
 
+def can_import_assessments(principal: Principal, programme_id: int) -> bool:
+    """Historical assessments enter the figures at once: the programme manager's to import."""
+    return Role.PROGRAMME_MANAGER in principal.roles_in(programme_id)
+
+
 def can_export_factories(principal: Principal, programme_id: int) -> bool:
     return is_programme_staff(principal, programme_id)
 

@@ -58,25 +58,27 @@ def _unreadable(reason: str) -> SpreadsheetError:
     return SpreadsheetError(_("This file could not be read as CSV or XLSX: %(reason)s") % {"reason": reason})
 
 
-def _too_many_rows() -> SpreadsheetError:
+def _too_many_rows(max_rows: int) -> SpreadsheetError:
     return SpreadsheetError(
-        _("This file has more than %(max)s rows. Split it into smaller files.") % {"max": f"{MAX_ROWS:,}"}
+        _("This file has more than %(max)s rows. Split it into smaller files.") % {"max": f"{max_rows:,}"}
     )
 
 
 # --- Reading ------------------------------------------------------------------------------
 
 
-def read_table(content: bytes, filename: str) -> list[list[str]]:
+def read_table(
+    content: bytes, filename: str, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
+) -> list[list[str]]:
     """The first sheet of a CSV or XLSX file as rows of stripped text cells.
 
     Empty rows are kept (as empty lists) so that a row's index + 1 is the row number the
     person sees in their spreadsheet program.
     """
-    if len(content) > MAX_BYTES:
+    if len(content) > max_bytes:
         raise SpreadsheetError(
             _("This file is larger than %(max)s MB. Split it into smaller files.")
-            % {"max": MAX_BYTES // (1024 * 1024)}
+            % {"max": max_bytes // (1024 * 1024)}
         )
     extension = PurePath(filename or "").suffix.lower()
     if extension == ".xls":
@@ -95,9 +97,9 @@ def read_table(content: bytes, filename: str) -> list[list[str]]:
                 row.pop()
             if row:
                 filled += 1
-                # The header row comes on top of MAX_ROWS rows of data.
-                if filled > MAX_ROWS + 1:
-                    raise _too_many_rows()
+                # The header row comes on top of max_rows rows of data.
+                if filled > max_rows + 1:
+                    raise _too_many_rows(max_rows)
             rows.append(row)
     while rows and not rows[-1]:
         rows.pop()

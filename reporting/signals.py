@@ -11,7 +11,7 @@ from django.dispatch import receiver
 from advisory.models import ProgressReport
 from advisory.signals import progress_report_submitted
 from assessments.models import Assessment
-from assessments.signals import assessment_finalised, assessment_published
+from assessments.signals import assessment_finalised, assessment_published, assessments_imported
 from factories.models import Factory
 from reporting import kinds, rollups, services, tasks
 
@@ -26,6 +26,15 @@ def count_final(sender: Any, assessment: Assessment, **kwargs: Any) -> None:
 def transparency_list_on_final(sender: Any, assessment: Assessment, **kwargs: Any) -> None:
     """A report that became final may replace entries (today, or once its notice has passed)."""
     tasks.keep_transparency_list_on_commit(assessment.programme_id)
+
+
+@receiver(assessments_imported, dispatch_uid="reporting.count_imported")
+def count_imported(sender: Any, programme: Any, assessments: list[Assessment], **kwargs: Any) -> None:
+    """Imported historical assessments count as final ones do, all at once (no report is made
+    for them)."""
+    rollups.count_many(programme, [assessment.pk for assessment in assessments])
+    if assessments:
+        tasks.keep_transparency_list_on_commit(programme.pk)
 
 
 @receiver(post_save, sender=Factory, dispatch_uid="reporting.factory_changed")

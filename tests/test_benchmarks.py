@@ -83,6 +83,13 @@ def test_the_transparency_list_benchmark_runs_and_reports_its_ratio():
 
 
 @pytest.mark.slow
+def test_the_history_import_benchmark_runs_and_reports_its_ratio():
+    out = bench("history_import", "--factories", "8", "--questions", "12", "--naive", "20")
+    assert "a file of 96 answers" in out and "whole import" in out
+    assert re.search(r"ratio \(answers per second\): [\d.]+x", out)
+
+
+@pytest.mark.slow
 def test_the_xlsx_export_benchmark_runs_and_reports_time_and_memory():
     out = bench("xlsx_export", "--rows", "300", "--repeat", "1")
     assert "300 rows" in out and "peak memory" in out

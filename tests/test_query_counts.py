@@ -909,6 +909,10 @@ PAGES: list[Page] = [
     Page("factories:edit", "manager", lambda w: f"{P}/factories/{w.a.pk}/edit/", 11, grow_staff),
     Page("factories:status", "manager", lambda w: f"{P}/factories/{w.a.pk}/status/", 10),
     Page("factories:import", "manager", lambda w: f"{P}/factories/import/", 9),
+    Page("assessments:import", "manager", lambda w: f"{P}/assessments/import/", 9),
+    Page(
+        "assessments:import_template", "manager", lambda w: f"{P}/assessments/import/template/?format=csv", 9
+    ),
     Page("factories:export", "manager", lambda w: f"{P}/factories/export/?format=csv", 9, grow_factories),
     Page("factories:staff", "hr", lambda w: f"{P}/factories/{w.a.pk}/staff/", 11, grow_factory_staff),
     Page("factory_buyers:list", "hr", lambda w: f"{P}/factories/{w.a.pk}/buyers/", 17, grow_factory_brands),

@@ -250,3 +250,42 @@ def test_rollups_equal_a_recomputation_after_any_sequence(kh, wide_tool, steps):
         rollups.rebuild(kh)
         assert stored(kh.pk) == incremental and totals_agree(kh.pk)
         transaction.set_rollback(True)
+
+
+BATCHES = st.lists(
+    st.lists(st.tuples(st.integers(0, 2), st.integers(1, 3), ANSWERS), min_size=1, max_size=5),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    batches=BATCHES,
+    counted_one_by_one=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 3), ANSWERS), max_size=3),
+)
+def test_counting_many_at_once_equals_a_recomputation(kh, wide_tool, batches, counted_one_by_one):
+    """An import counts its assessments set-based (``count_many``): new cycles and revisions of
+    cycles counted before, one by one or by an earlier import, leave the rollups as a recount."""
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        factories = [FactoryFactory(programme=kh, region=region) for region in ("North", "South", "North")]
+        by_cycle: dict[tuple[int, int], Assessment] = {}
+
+        def final(f: int, cycle: int, values: str) -> Assessment:
+            assessment = by_cycle.get((f, cycle))
+            if assessment is None:
+                assessment = by_cycle[(f, cycle)] = make_assessment(
+                    factories[f], wide_tool, cycle=cycle, values=values
+                )
+            else:
+                answer_values(assessment, wide_tool, values)
+            return assessment
+
+        for f, cycle, values in counted_one_by_one:
+            rollups.count_final(final(f, cycle, values))
+        for batch in batches:
+            chosen = {final(f, cycle, values).pk for f, cycle, values in batch}
+            assert rollups.count_many(kh, sorted(chosen)) == len(chosen)
+            assert stored(kh.pk) == recompute(kh.pk)
+            assert totals_agree(kh.pk)
+        transaction.set_rollback(True)
