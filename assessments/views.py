@@ -42,7 +42,7 @@ from assessments.models import (
 from betterwork import permissions
 from betterwork import selectors as people_selectors
 from betterwork.forms import add_service_error
-from betterwork.import_views import import_step
+from betterwork.import_views import import_page, import_step
 from betterwork.middleware import principal_of, programme_of
 from betterwork.spreadsheets import Format, export_response
 from factories import selectors as factory_selectors
@@ -606,18 +606,15 @@ def history_import(request: HttpRequest, programme_code: str) -> HttpResponse:
             % {key: summary.get(key, 0) for key in ("created", "updated", "unchanged", "answers")},
         )
         return redirect("assessments:list", programme_code=programme.code)
-    return render(
+    return import_page(
         request,
         "assessments/import.html",
-        {
-            "programme": programme,
-            "form": step.form,
-            "run": step.run,
-            "here": reverse("assessments:import", kwargs={"programme_code": programme.code}),
-            "columns": importer.columns,
-            "template_url": reverse("assessments:import_template", kwargs={"programme_code": programme.code})
-            + "?format=xlsx",
-        },
+        programme=programme,
+        step=step,
+        importer=importer,
+        here=reverse("assessments:import", kwargs={"programme_code": programme.code}),
+        template_url=reverse("assessments:import_template", kwargs={"programme_code": programme.code})
+        + "?format=xlsx",
     )
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from betterwork.forms import SpreadsheetUploadForm
 from betterwork.imports import Importer, import_apply, import_preview, import_run_for
@@ -75,3 +76,30 @@ def import_step(
             filename=upload.name,
         )
     return step
+
+
+def import_page(
+    request: HttpRequest,
+    template: str,
+    *,
+    programme: Programme,
+    step: ImportStep,
+    importer: Importer,
+    here: str,
+    template_url: str,
+    **extra: Any,
+) -> HttpResponse:
+    """An import page: the upload form under the run's preview or result, once there is one."""
+    return render(
+        request,
+        template,
+        {
+            "programme": programme,
+            "form": step.form,
+            "run": step.run,
+            "here": here,
+            "columns": importer.columns,
+            "template_url": template_url,
+            **extra,
+        },
+    )

@@ -70,27 +70,6 @@ def _parse_buyers(value: str) -> str:
     return "\n".join(name for name in names if name)[:4000]
 
 
-# The factory's fields a row may set, in the order of the template; "programme" and "public_id"
-# identify the row and are never written.
-FIELDS = (
-    "legacy_id",
-    "name",
-    "address",
-    "region",
-    "sector",
-    "factory_type",
-    "ownership",
-    "ownership_country",
-    "manufacturing_group",
-    "workers_female",
-    "workers_male",
-    "workers_migrant",
-    "union_present",
-    "enrolment_status",
-    "status_changed_on",
-    "enrolled_on",
-    "buyers_supplied",
-)
 COLUMNS: Sequence[Column] = [
     Column(
         "programme", gettext_lazy("Programme"), parse_text(16), required=False, aliases=("programme code",)
@@ -126,6 +105,10 @@ COLUMNS: Sequence[Column] = [
     Column("enrolled_on", _label("enrolled_on"), _given(parse_date), required=False),
     Column("buyers_supplied", _label("buyers_supplied"), _given(_parse_buyers), required=False),
 ]
+
+# The factory's fields a row may set, in the columns' order (exports write them so); the first
+# two columns, the programme and the factory id, identify the row and are never written.
+FIELDS = tuple(column.key for column in COLUMNS[2:])
 
 # Legal forms and filler words that differ between two spellings of the same factory's name.
 _NOISE = {
@@ -394,6 +377,18 @@ def _validated(factory: Factory, number: int) -> Factory:
     return factory
 
 
+def _status_entry(factory: Factory, actor: Principal) -> EnrolmentChange:
+    """The factory's enrolment status, as the import set it, for its history."""
+    return EnrolmentChange(
+        programme_id=factory.programme_id,
+        factory=factory,
+        status=factory.enrolment_status,
+        on=factory.status_changed_on,
+        changed_by=actor.user,
+        note=_("Imported"),
+    )
+
+
 def write_rows(importer: FactoryImporter, rows: list[dict[str, Any]], actor: Principal) -> dict[str, int]:
     """Write the file's rows: new factories in one INSERT with their public ids and first
     enrolment status, changed ones in one UPDATE, each audited; unchanged rows are left alone."""
@@ -418,17 +413,7 @@ def write_rows(importer: FactoryImporter, rows: list[dict[str, Any]], actor: Pri
         for item, public_id in zip(creates, public_ids, strict=True)
     ]
     Factory.objects.bulk_create(new_factories)
-    history = [
-        EnrolmentChange(
-            programme=programme,
-            factory=factory,
-            status=factory.enrolment_status,
-            on=factory.status_changed_on,
-            changed_by=actor.user,
-            note=_("Imported"),
-        )
-        for factory in new_factories
-    ]
+    history = [_status_entry(factory, actor) for factory in new_factories]
     changed: list[tuple[Model, dict[str, Any] | None, dict[str, Any] | None]] = []
     fields_written: set[str] = set()
     for item in updates:
@@ -448,16 +433,7 @@ def write_rows(importer: FactoryImporter, rows: list[dict[str, Any]], actor: Pri
             if factory.enrolment_status == EnrolmentStatus.ACTIVE and factory.enrolled_on is None:
                 factory.enrolled_on = factory.status_changed_on
                 fields_written.add("enrolled_on")
-            history.append(
-                EnrolmentChange(
-                    programme=programme,
-                    factory=factory,
-                    status=factory.enrolment_status,
-                    on=factory.status_changed_on,
-                    changed_by=actor.user,
-                    note=_("Imported"),
-                )
-            )
+            history.append(_status_entry(factory, actor))
         _validated(factory, item.planned.row)
         old, new = audit.changed(before, audit.snapshot(factory))
         changed.append((factory, old, new))

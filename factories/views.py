@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from betterwork import permissions
 from betterwork import selectors as people_selectors
 from betterwork import services as people_services
-from betterwork.import_views import decisions_of, import_step
+from betterwork.import_views import decisions_of, import_page, import_step
 from betterwork.middleware import principal_of, programme_of
 from betterwork.models import Role
 from betterwork.spreadsheets import Format, export_response
@@ -76,18 +76,15 @@ def factory_import(request: HttpRequest, programme_code: str) -> HttpResponse:
             % {key: summary.get(key, 0) for key in ("created", "updated", "unchanged")},
         )
         return redirect("factories:list", programme_code=programme.code)
-    return render(
+    return import_page(
         request,
         "factories/import.html",
-        {
-            "programme": programme,
-            "form": step.form,
-            "run": step.run,
-            "here": reverse("factories:import", kwargs={"programme_code": programme.code}),
-            "columns": importer.columns,
-            "template_url": reverse("factories:export", kwargs={"programme_code": programme.code})
-            + "?format=xlsx&template=1",
-        },
+        programme=programme,
+        step=step,
+        importer=importer,
+        here=reverse("factories:import", kwargs={"programme_code": programme.code}),
+        template_url=reverse("factories:export", kwargs={"programme_code": programme.code})
+        + "?format=xlsx&template=1",
     )
 
 

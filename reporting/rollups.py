@@ -168,6 +168,45 @@ def _apply(counted: CountedAssessment, sign: int) -> None:
                 )
 
 
+def _insert_counted(
+    cursor: Any,
+    assessments_sql: str,
+    assessments_params: list[Any],
+    answers_where: str,
+    answers_params: list[Any],
+    *,
+    returning: bool = False,
+) -> None:
+    """Count the assessments that ``assessments_sql`` selects (one per factory and cycle): their
+    ``CountedAssessment`` rows, from their answers grouped once. ``answers_where`` narrows the
+    answers read (an indexed column) to those assessments'."""
+    cursor.execute(
+        f"WITH chosen AS ({assessments_sql}),"
+        " answered AS ("
+        "  SELECT an.assessment_id,"
+        "    array_agg(an.question_id ORDER BY an.question_id) AS qa,"
+        "    array_agg(an.question_id ORDER BY an.question_id) FILTER (WHERE an.value = 'NC') AS qn,"
+        "    array_agg(DISTINCT q.point_id) AS pa,"
+        "    array_agg(DISTINCT q.point_id) FILTER (WHERE an.value = 'NC') AS pn"
+        "  FROM assessments_answer AS an"
+        "  JOIN chosen ON chosen.id = an.assessment_id"
+        "  JOIN assessments_question AS q ON q.id = an.question_id"
+        f"  WHERE {answers_where} AND an.value IN ('C', 'NC')"
+        "  GROUP BY an.assessment_id)"
+        f" INSERT INTO {CountedAssessment._meta.db_table} ({SEGMENT_COLUMNS}, factory_id, assessment_id,"
+        " workers_female, workers_male, questions_assessed, questions_non_compliant, points_assessed,"
+        " points_non_compliant, counted_at)"
+        " SELECT a.programme_id, a.cycle,"
+        " EXTRACT(YEAR FROM COALESCE(a.visit_started_on, a.planned_date))::int, f.region, f.sector,"
+        f" {_size_sql('(f.workers_female + f.workers_male)')}, f.union_present, a.factory_id, a.id,"
+        " f.workers_female, f.workers_male, COALESCE(x.qa, '{}'), COALESCE(x.qn, '{}'),"
+        " COALESCE(x.pa, '{}'), COALESCE(x.pn, '{}'), now()"
+        " FROM chosen AS a JOIN factories_factory AS f ON f.id = a.factory_id"
+        " LEFT JOIN answered AS x ON x.assessment_id = a.id" + (" RETURNING id" if returning else ""),
+        [*assessments_params, *answers_params],
+    )
+
+
 def _add_many(cursor: Any, counted_ids: list[int], sign: int) -> None:
     """Add (+1) or take out (-1) many counted assessments at once: one upsert per rollup table,
     the same sums ``_apply`` makes one by one."""
@@ -221,30 +260,13 @@ def count_many(programme: Programme, assessment_ids: list[int]) -> int:
         if previous:
             _add_many(cursor, previous, -1)
             cursor.execute(f"DELETE FROM {counted_table} WHERE id = ANY(%s)", [previous])
-        cursor.execute(
-            "WITH chosen AS (SELECT * FROM assessments_assessment WHERE id = ANY(%s) AND programme_id = %s),"
-            " answered AS ("
-            "  SELECT an.assessment_id,"
-            "    array_agg(an.question_id ORDER BY an.question_id) AS qa,"
-            "    array_agg(an.question_id ORDER BY an.question_id) FILTER (WHERE an.value = 'NC') AS qn,"
-            "    array_agg(DISTINCT q.point_id) AS pa,"
-            "    array_agg(DISTINCT q.point_id) FILTER (WHERE an.value = 'NC') AS pn"
-            "  FROM assessments_answer AS an"
-            "  JOIN assessments_question AS q ON q.id = an.question_id"
-            "  WHERE an.assessment_id = ANY(%s) AND an.value IN ('C', 'NC')"
-            "  GROUP BY an.assessment_id)"
-            f" INSERT INTO {counted_table} ({SEGMENT_COLUMNS}, factory_id, assessment_id, workers_female,"
-            " workers_male, questions_assessed, questions_non_compliant, points_assessed,"
-            " points_non_compliant, counted_at)"
-            " SELECT a.programme_id, a.cycle,"
-            " EXTRACT(YEAR FROM COALESCE(a.visit_started_on, a.planned_date))::int, f.region, f.sector,"
-            f" {_size_sql('(f.workers_female + f.workers_male)')}, f.union_present, a.factory_id, a.id,"
-            " f.workers_female, f.workers_male, COALESCE(x.qa, '{}'), COALESCE(x.qn, '{}'),"
-            " COALESCE(x.pa, '{}'), COALESCE(x.pn, '{}'), now()"
-            " FROM chosen AS a JOIN factories_factory AS f ON f.id = a.factory_id"
-            " LEFT JOIN answered AS x ON x.assessment_id = a.id"
-            " RETURNING id",
-            [assessment_ids, programme.pk, assessment_ids],
+        _insert_counted(
+            cursor,
+            "SELECT * FROM assessments_assessment WHERE id = ANY(%s) AND programme_id = %s",
+            [assessment_ids, programme.pk],
+            "an.assessment_id = ANY(%s)",
+            [assessment_ids],
+            returning=True,
         )
         counted = [row[0] for row in cursor.fetchall()]
         _add_many(cursor, counted, +1)
@@ -311,33 +333,14 @@ def rebuild(programme: Programme) -> int:
             CountedAssessment,
         ):
             cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE programme_id = %s", [programme.pk])
-        cursor.execute(
-            "WITH latest AS ("
-            "  SELECT DISTINCT ON (factory_id, cycle) * FROM assessments_assessment"
-            "  WHERE programme_id = %s AND status = ANY(%s)"
-            "  ORDER BY factory_id, cycle, final_at DESC NULLS LAST, id DESC),"
-            " answered AS ("
-            "  SELECT an.assessment_id,"
-            "    array_agg(an.question_id ORDER BY an.question_id) AS qa,"
-            "    array_agg(an.question_id ORDER BY an.question_id) FILTER (WHERE an.value = 'NC') AS qn,"
-            "    array_agg(DISTINCT q.point_id) AS pa,"
-            "    array_agg(DISTINCT q.point_id) FILTER (WHERE an.value = 'NC') AS pn"
-            "  FROM assessments_answer AS an"
-            "  JOIN latest ON latest.id = an.assessment_id"
-            "  JOIN assessments_question AS q ON q.id = an.question_id"
-            "  WHERE an.programme_id = %s AND an.value IN ('C', 'NC')"
-            "  GROUP BY an.assessment_id)"
-            f" INSERT INTO {counted_table} ({SEGMENT_COLUMNS}, factory_id, assessment_id, workers_female,"
-            " workers_male, questions_assessed, questions_non_compliant, points_assessed,"
-            " points_non_compliant, counted_at)"
-            " SELECT a.programme_id, a.cycle,"
-            " EXTRACT(YEAR FROM COALESCE(a.visit_started_on, a.planned_date))::int, f.region, f.sector,"
-            f" {_size_sql('(f.workers_female + f.workers_male)')}, f.union_present, a.factory_id, a.id,"
-            " f.workers_female, f.workers_male, COALESCE(x.qa, '{}'), COALESCE(x.qn, '{}'),"
-            " COALESCE(x.pa, '{}'), COALESCE(x.pn, '{}'), now()"
-            " FROM latest AS a JOIN factories_factory AS f ON f.id = a.factory_id"
-            " LEFT JOIN answered AS x ON x.assessment_id = a.id",
-            [programme.pk, [str(s) for s in COUNTED], programme.pk],
+        _insert_counted(
+            cursor,
+            "SELECT DISTINCT ON (factory_id, cycle) * FROM assessments_assessment"
+            " WHERE programme_id = %s AND status = ANY(%s)"
+            " ORDER BY factory_id, cycle, final_at DESC NULLS LAST, id DESC",
+            [programme.pk, [str(s) for s in COUNTED]],
+            "an.programme_id = %s",
+            [programme.pk],
         )
         counted = cursor.rowcount
         cursor.execute(

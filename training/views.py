@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from betterwork import permissions
 from betterwork.forms import add_service_error
-from betterwork.import_views import import_step
+from betterwork.import_views import import_page, import_step
 from betterwork.middleware import principal_of, programme_of
 from betterwork.spreadsheets import export_response
 from factories import selectors as factory_selectors
@@ -612,21 +612,18 @@ def attendance_import(request: HttpRequest, programme_code: str, pk: int) -> Htt
         )
         return redirect("training:session", programme_code=programme.code, pk=session.pk)
     here = reverse("training:attendance_import", kwargs={"programme_code": programme.code, "pk": session.pk})
-    return render(
+    return import_page(
         request,
         "training/attendance_import.html",
-        {
-            "programme": programme,
-            "session": session,
-            "form": step.form,
-            "run": step.run,
-            "here": here,
-            "columns": importer.columns,
-            "template_url": reverse(
-                "training:attendance_export", kwargs={"programme_code": programme.code, "pk": session.pk}
-            )
-            + "?format=xlsx",
-        },
+        programme=programme,
+        step=step,
+        importer=importer,
+        here=here,
+        template_url=reverse(
+            "training:attendance_export", kwargs={"programme_code": programme.code, "pk": session.pk}
+        )
+        + "?format=xlsx",
+        session=session,
     )
 
 
@@ -658,16 +655,13 @@ def entitlement_import(request: HttpRequest, programme_code: str) -> HttpRespons
             % {"created": step.run.summary.get("created", 0), "changed": step.run.summary.get("changed", 0)},
         )
         return redirect("training:entitlements", programme_code=programme.code)
-    return render(
+    return import_page(
         request,
         "training/entitlement_import.html",
-        {
-            "programme": programme,
-            "form": step.form,
-            "run": step.run,
-            "here": reverse("training:entitlement_import", kwargs={"programme_code": programme.code}),
-            "columns": importer.columns,
-            "template_url": reverse("training:entitlement_export", kwargs={"programme_code": programme.code})
-            + "?show=all",
-        },
+        programme=programme,
+        step=step,
+        importer=importer,
+        here=reverse("training:entitlement_import", kwargs={"programme_code": programme.code}),
+        template_url=reverse("training:entitlement_export", kwargs={"programme_code": programme.code})
+        + "?show=all",
     )
