@@ -1639,6 +1639,8 @@ EXEMPT: dict[str, str] = {
     "buyer_statements:pdf_download": FILE,
     "api-report-download": FILE,
     "public:synthesis_pdf": FILE,
+    "api-factory-import-detail": "one import run, read by its id: nothing listed",
+    "api-history-import-detail": "one import run, read by its id: nothing listed",
     **dict.fromkeys(
         [
             "inbox_read",
@@ -1696,6 +1698,10 @@ EXEMPT: dict[str, str] = {
             "api-committee-results",
             "api-self-diagnosis-answers",
             "api-self-diagnosis-submit",
+            "api-factory-import",
+            "api-factory-import-apply",
+            "api-history-import",
+            "api-history-import-apply",
         ],
         WRITES,
     ),
