@@ -16,13 +16,13 @@ checked whole first and applied whole or not at all (``betterwork.imports``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -32,7 +32,7 @@ from assessments.figures import COUNTED
 from assessments.lifecycle import tool_for
 from assessments.models import Answer, AnswerValue, Assessment, AssessmentStatus, Question, ToolVersion
 from assessments.signals import assessments_imported
-from betterwork import audit
+from betterwork import audit, tenancy
 from betterwork.imports import CREATE, UNCHANGED, UPDATE, BaseImporter, PlannedRow, RowsInvalid
 from betterwork.models import Programme
 from betterwork.permissions import Principal
@@ -556,6 +556,39 @@ def _revise(
     return revised, len(updated)
 
 
-def history_sheet() -> tuple[list[Column], list[list[Any]]]:
-    """The template: the columns, no rows."""
-    return list(COLUMNS), []
+def history_rows(programme: Programme) -> Iterator[list[Any]]:
+    """Every answer of the programme's final and published assessments, in the import's columns,
+    read in chunks: exported here, a file imports back unchanged. Read while the response is
+    sent, after the request's own scope has ended: so in a scope and a read-only transaction of
+    its own (one consistent snapshot however long the download)."""
+    labels = {"C": "compliant", "NC": "non_compliant", "NA": "not_applicable"}
+    zone = ZoneInfo(programme.time_zone)
+    with tenancy.scope({programme.pk}), transaction.atomic():
+        answers = (
+            Answer.objects.filter(programme=programme, assessment__status__in=COUNTED)
+            .order_by("assessment__factory__public_id", "assessment__cycle", "question__order", "question_id")
+            .values_list(
+                "assessment__factory__public_id",
+                "assessment__cycle",
+                "assessment__visit_started_on",
+                "assessment__planned_date",
+                "question__key",
+                "value",
+                "finding",
+                "assessment__final_at",
+            )
+        )
+        for public_id, cycle, visited, planned, key, value, finding, final_at in answers.iterator(
+            chunk_size=5000
+        ):
+            final_on = final_at.astimezone(zone).date() if final_at else None
+            yield [
+                programme.code,
+                public_id,
+                cycle,
+                visited or planned,
+                key,
+                labels[value],
+                finding,
+                final_on,
+            ]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("plan/", views.assessment_plan, name="plan"),
     path("import/", views.history_import, name="import"),
     path("import/template/", views.history_template, name="import_template"),
+    path("export/", views.history_export, name="export"),
     path("rounds/", views.round_list, name="rounds"),
     path("rounds/<int:pk>/", views.round_edit, name="round_edit"),
     path("cases/", views.case_list, name="cases"),

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,7 +30,7 @@ from assessments.forms import (
     VisitForm,
 )
 from assessments.imports import COLUMNS as HISTORY_COLUMNS
-from assessments.imports import HistoryImporter
+from assessments.imports import HistoryImporter, history_rows
 from assessments.models import (
     Answer,
     AnswerValue,
@@ -44,7 +45,7 @@ from betterwork import selectors as people_selectors
 from betterwork.forms import add_service_error
 from betterwork.import_views import import_page, import_step
 from betterwork.middleware import principal_of, programme_of
-from betterwork.spreadsheets import Format, export_response
+from betterwork.spreadsheets import Format, export_response, stream_csv
 from factories import selectors as factory_selectors
 
 # Buttons offered on the overview, in the order a user meets them.
@@ -625,3 +626,17 @@ def history_template(request: HttpRequest, programme_code: str) -> HttpResponse:
         raise Http404
     fmt: Format = "csv" if request.GET.get("format") == "csv" else "xlsx"
     return export_response(f"historical-assessments-{programme.code}-template", HISTORY_COLUMNS, [], fmt)
+
+
+@login_required
+def history_export(request: HttpRequest, programme_code: str) -> HttpResponseBase:
+    """Every answer of the programme's final assessments, one row each, in the historical
+    import's columns (CSV, written while it is sent: a programme has millions of answers)."""
+    programme, principal = programme_of(request), principal_of(request)
+    if not permissions.can_import_assessments(principal, programme.pk):
+        raise Http404
+    return stream_csv(
+        f"assessments-{programme.code}-{programme.today().isoformat()}",
+        HISTORY_COLUMNS,
+        history_rows(programme),
+    )

@@ -11,17 +11,17 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from itertools import chain, islice
+from itertools import batched, chain, islice
 from pathlib import PurePath
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.http import content_disposition_header
@@ -503,6 +503,30 @@ def _write_csv(headers: list[str], rows: Iterable[Sequence[Any]]) -> bytes:
         writer.writerow([_csv_text(_export_value(value)) for value in row])
     # With the byte order mark Excel reads the file as UTF-8 instead of the Windows code page.
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def stream_csv(
+    filename_stem: str, columns: Sequence[Column | str | Promise], rows: Iterable[Sequence[Any]]
+) -> StreamingHttpResponse:
+    """A CSV download written while it is sent, a few thousand rows at a time: for exports too
+    large to build in memory first (the same cells as ``write_table``)."""
+
+    def chunks() -> Iterator[bytes]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow([_neutralise(h) for h in _headers(columns)])
+        yield buffer.getvalue().encode("utf-8-sig")
+        for batch in batched(rows, 2000):
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerows([_csv_text(_export_value(value)) for value in row] for row in batch)
+            yield buffer.getvalue().encode("utf-8")
+
+    response = StreamingHttpResponse(chunks(), content_type=CSV_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{filename_stem}.csv"
+    )
+    return response
 
 
 def _write_xlsx(headers: list[str], rows: Iterable[Sequence[Any]]) -> bytes:

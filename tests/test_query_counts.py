@@ -1639,6 +1639,8 @@ EXEMPT: dict[str, str] = {
     "buyer_statements:pdf_download": FILE,
     "api-report-download": FILE,
     "public:synthesis_pdf": FILE,
+    "assessments:export": "a streamed CSV, read in chunks while it is sent: its statements are counted "
+    "by tests/assessments/test_history_import.py",
     "api-factory-import-detail": "one import run, read by its id: nothing listed",
     "api-history-import-detail": "one import run, read by its id: nothing listed",
     **dict.fromkeys(

@@ -262,3 +262,33 @@ def test_the_command_checks_then_imports(kh, mills, tool, tmp_path):
     advisor = user_with_role(Role.ADVISOR, kh)
     with pytest.raises(CommandError, match="may not import"):
         call_command("import_history", "KH", str(path), user=advisor.email, stdout=io.StringIO())
+
+
+def test_an_export_imports_back_unchanged_and_streams_in_flat_statements(manager, kh, mills, tool):
+    upload(manager, two_cycles())
+    confirm(manager, latest_run(kh))
+    manager.get(URL + "../export/")  # the user and programme are cached from here on
+    with CaptureQueriesContext(connection) as few:
+        exported = b"".join(manager.get("/p/KH/assessments/export/").streaming_content)
+    text = exported.decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0] == "Programme,Factory id,Cycle,Visit date,Question key,Answer,Finding,Report final on"
+    assert "KH,KH000018,1,2023-03-02,OSH-01,non_compliant,Exit 3 locked.,2023-03-02" in lines
+    assert len(lines) == 7
+    data = io.BytesIO(exported)
+    data.name = "export.csv"
+    manager.post(URL, {"spreadsheet": data})
+    assert [item["action"] for item in latest_run(kh).plan] == ["unchanged"] * 3
+    # Twenty more assessments to export: the same statements.
+    more = [FactoryFactory(programme=kh, public_id=f"KH2{n:04d}0") for n in range(20)]
+    rows = [["KH", f.public_id, "1", "2023-05-01", key, "C", ""] for f in more for key in ("CL-01", "OSH-01")]
+    upload(manager, rows)
+    confirm(manager, latest_run(kh))
+    manager.get("/p/KH/assessments/")
+    with CaptureQueriesContext(connection) as many:
+        exported = b"".join(manager.get("/p/KH/assessments/export/").streaming_content)
+    assert len(exported.decode("utf-8-sig").splitlines()) == 47
+    assert len(few) == len(many) and len(few) > 0, (len(few), len(many))
+    client = manager.__class__()
+    client.force_login(user_with_role(Role.ADVISOR, kh))
+    assert client.get("/p/KH/assessments/export/").status_code == 404
