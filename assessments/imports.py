@@ -16,7 +16,7 @@ checked whole first and applied whole or not at all (``betterwork.imports``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -132,8 +132,10 @@ class HistoryImporter(BaseImporter):
     max_bytes = MAX_BYTES
     max_rows = MAX_ROWS
 
-    def __init__(self, programme: Programme) -> None:
-        self.programme = programme
+    background = True
+
+    def __init__(self, programme: Programme, decisions: Mapping[int, str] | None = None) -> None:
+        self.programme = programme  # a file of answers leaves nothing to choose: no decisions
         self._grouped: tuple[list[dict[str, Any]], tuple[list[_Cycle], list[RowError]]] | None = None
 
     # --- The importer's interface ------------------------------------------------------

@@ -16,7 +16,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from betterwork.forms import SpreadsheetUploadForm
-from betterwork.imports import Importer, import_apply, import_preview, import_run_for
+from betterwork.imports import (
+    Importer,
+    applies_in_background,
+    import_apply,
+    import_apply_later,
+    import_preview,
+    import_run_for,
+)
 from betterwork.models import ImportRun, Programme
 from betterwork.permissions import Principal
 
@@ -25,10 +32,13 @@ from betterwork.permissions import Principal
 class ImportStep:
     form: SpreadsheetUploadForm
     run: ImportRun | None = None
+    confirmed: bool = False  # this request confirmed the run
 
     @property
     def applied(self) -> bool:
-        return self.run is not None and self.run.status == ImportRun.Status.APPLIED
+        """Applied by this request (a POST): the page goes on to what was imported. A run shown
+        by its address (``?run=``) is shown as it stands, applied or not."""
+        return self.confirmed and self.run is not None and self.run.status == ImportRun.Status.APPLIED
 
 
 def decisions_of(request: HttpRequest) -> dict[int, str]:
@@ -49,14 +59,26 @@ def import_step(
     limits = {"max_bytes": importer.max_bytes, "max_rows": importer.max_rows}
     step = ImportStep(form=SpreadsheetUploadForm(**limits))
     if request.method != "POST":
+        # A run named in the address is shown as it stands (a large one while a worker applies it).
+        shown = request.GET.get("run", "")
+        if shown.isdigit():
+            step.run = import_run_for(
+                run_id=int(shown), kind=importer.kind, target_id=importer.target_id(target)
+            )
         return step
     run_id = request.POST.get("run", "")
     if run_id.isdigit():
         run = import_run_for(run_id=int(run_id), kind=importer.kind, target_id=importer.target_id(target))
         if run is None:
             raise Http404
+        step.confirmed = True
         try:
-            step.run = import_apply(actor=actor, run=run, importer=importer, target=target)
+            if applies_in_background(importer, run):
+                step.run = import_apply_later(
+                    actor=actor, run=run, importer=importer, target=target, decisions=decisions_of(request)
+                )
+            else:
+                step.run = import_apply(actor=actor, run=run, importer=importer, target=target)
         except PermissionDenied as error:
             raise Http404 from error
         except ValidationError as error:

@@ -22,9 +22,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -77,6 +79,7 @@ class Importer(Protocol):
     columns: Sequence[Column]
     max_bytes: int  # the largest file accepted, and the most rows
     max_rows: int
+    background: bool
 
     def target_id(self, target: Any) -> str:
         """Identifies what the rows go into, so a run is applied only to the target it was checked for."""
@@ -107,6 +110,9 @@ class BaseImporter:
     columns: Sequence[Column] = ()
     max_bytes: int = MAX_BYTES
     max_rows: int = MAX_ROWS
+    # Whether a large run may be applied by a worker: the importer is then built again there
+    # from its class, the programme and the choices, and its target is the programme.
+    background: bool = False
 
     def target_id(self, target: Any) -> str:
         return "" if target is None else str(target.pk)
@@ -206,7 +212,9 @@ def _reject(run: ImportRun, errors: list[RowError]) -> ImportRun:
     return run
 
 
-def import_apply(*, actor: Principal, run: ImportRun, importer: Importer, target: Any) -> ImportRun:
+def import_apply(
+    *, actor: Principal, run: ImportRun, importer: Importer, target: Any, in_background: bool = False
+) -> ImportRun:
     """Import a previewed run: every row, or, when any problem shows up, none.
 
     Returns the run: ``applied`` with its summary, or ``rejected`` with the errors found now.
@@ -216,14 +224,16 @@ def import_apply(*, actor: Principal, run: ImportRun, importer: Importer, target
     another target.
     """
     with transaction.atomic():
-        applied, changed = _apply(actor=actor, run=run, importer=importer, target=target)
+        applied, changed = _apply(
+            actor=actor, run=run, importer=importer, target=target, in_background=in_background
+        )
     if changed is not None:
         raise changed  # after the commit, which keeps the new plan
     return applied
 
 
 def _apply(
-    *, actor: Principal, run: ImportRun, importer: Importer, target: Any
+    *, actor: Principal, run: ImportRun, importer: Importer, target: Any, in_background: bool
 ) -> tuple[ImportRun, PlanChanged | None]:
     locked = ImportRun.objects.select_for_update().filter(pk=run.pk).first()
     if locked is None:
@@ -232,6 +242,8 @@ def _apply(
         raise PermissionDenied
     if locked.status == ImportRun.Status.APPLIED:
         raise ValidationError(_("This import was already applied."))
+    if locked.status == ImportRun.Status.APPLYING and not in_background:
+        raise ValidationError(_("This import is being applied in the background."))
     if locked.status == ImportRun.Status.REJECTED:
         raise ValidationError(
             _("This import has errors, so nothing can be imported. Upload a corrected file.")
@@ -310,6 +322,59 @@ def _plan_changed(shown: list[dict[str, Any]], now: list[PlannedRow]) -> bool:
         if planned.as_dict() != before:
             return True
     return False
+
+
+def applies_in_background(importer: Importer, run: ImportRun) -> bool:
+    """A run of more rows than ``IMPORT_BACKGROUND_ROWS`` is applied by a worker."""
+    return importer.background and run.row_count > settings.IMPORT_BACKGROUND_ROWS
+
+
+@transaction.atomic
+def import_apply_later(
+    *, actor: Principal, run: ImportRun, importer: Importer, target: Any, decisions: dict[int, str]
+) -> ImportRun:
+    """Send a checked run to a worker (``betterwork.apply_import``), with the person's choices:
+    it is ``applying`` until the worker has imported it, rejected it, or sent it back for another
+    look (``notice`` says why)."""
+    locked = ImportRun.objects.select_for_update().filter(pk=run.pk).first()
+    if locked is None or locked.kind != importer.kind or locked.target_id != importer.target_id(target):
+        raise PermissionDenied
+    if locked.status != ImportRun.Status.PREVIEWED:
+        raise ValidationError(_("This import was already applied, or is being applied."))
+    locked.status = ImportRun.Status.APPLYING
+    locked.decisions = {str(row): choice for row, choice in decisions.items()}
+    locked.applied_by = actor.user
+    locked.notice = ""
+    locked.save(update_fields=["status", "decisions", "applied_by", "notice"])
+    from betterwork.tasks import apply_import, enqueue_on_commit
+
+    enqueue_on_commit(apply_import, locked.pk, f"{type(importer).__module__}.{type(importer).__qualname__}")
+    return locked
+
+
+def apply_in_background(run_id: int, importer_path: str) -> str:
+    """The worker's part: build the importer again and apply the run; what became of it."""
+    with transaction.atomic():
+        run = ImportRun.objects.select_related("programme", "applied_by").filter(pk=run_id).first()
+    if run is None or run.status != ImportRun.Status.APPLYING or run.applied_by is None:
+        return "gone"
+    decisions = {int(row): choice for row, choice in run.decisions.items()}
+    importer = import_string(importer_path)(run.programme, decisions=decisions)
+    try:
+        done = import_apply(
+            actor=Principal.for_user(run.applied_by),
+            run=run,
+            importer=importer,
+            target=run.programme,
+            in_background=True,
+        )
+    except ValidationError as error:  # the data changed, or a choice is missing: look again
+        with transaction.atomic():
+            ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.APPLYING).update(
+                status=ImportRun.Status.PREVIEWED, notice=" ".join(error.messages)[:500]
+            )
+        return ImportRun.Status.PREVIEWED
+    return done.status
 
 
 def import_run_for(*, run_id: int, kind: str, target_id: str) -> ImportRun | None:

@@ -4,7 +4,9 @@
                                            201 with the run: its errors, or its plan
     GET  {prefix}/imports/<id>/            the run as it stands
     POST {prefix}/imports/<id>/apply/      {"decisions": {"<row>": "<record id>" | "new"}}: imported
-                                           whole (200), or refused: 400 (waits for choices, or was
+                                           whole (200); for a large file, sent to a worker (202:
+                                           read the run until it is no longer "applying"); or
+                                           refused: 400 (waits for choices, or was
                                            applied or rejected already), 409 (the data changed: the
                                            run carries the new plan to confirm), 422 (rejected now,
                                            with its errors)
@@ -27,7 +29,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from betterwork.imports import Importer, PlanChanged, import_apply, import_preview, import_run_for
+from betterwork.imports import (
+    Importer,
+    PlanChanged,
+    applies_in_background,
+    import_apply,
+    import_apply_later,
+    import_preview,
+    import_run_for,
+)
 from betterwork.middleware import principal_of, programme_of
 from betterwork.models import ImportRun, Programme
 from betterwork.permissions import Principal
@@ -51,6 +61,7 @@ class ImportRunOutput(serializers.ModelSerializer):
             "summary",
             "created_at",
             "applied_at",
+            "notice",
         ]
         read_only_fields = fields
 
@@ -136,7 +147,7 @@ class ImportApply(_ImportView):
     @extend_schema(
         summary="Import a checked spreadsheet, whole or not at all",
         request=ImportApplyInput,
-        responses={200: ImportRunOutput, 409: ImportRunOutput, 422: ImportRunOutput},
+        responses={200: ImportRunOutput, 202: ImportRunOutput, 409: ImportRunOutput, 422: ImportRunOutput},
     )
     def post(self, request: Request, programme_code: str, run_id: int) -> Response:
         data = ImportApplyInput(data=request.data)
@@ -144,6 +155,12 @@ class ImportApply(_ImportView):
         programme, principal, importer = self._context(request, data.validated_data.get("decisions"))
         run = self._run(importer, programme, run_id)
         try:
+            if applies_in_background(importer, run):
+                decisions = data.validated_data.get("decisions") or {}
+                run = import_apply_later(
+                    actor=principal, run=run, importer=importer, target=programme, decisions=decisions
+                )
+                return Response(ImportRunOutput(run).data, status=status.HTTP_202_ACCEPTED)
             run = import_apply(actor=principal, run=run, importer=importer, target=programme)
         except PermissionDenied as error:
             raise exceptions.NotFound from error

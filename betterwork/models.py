@@ -280,6 +280,7 @@ class ImportRun(TenantModel):
 
     class Status(models.TextChoices):
         PREVIEWED = "previewed", _("checked, waiting for confirmation")
+        APPLYING = "applying", _("importing in the background")
         APPLIED = "applied", _("imported")
         REJECTED = "rejected", _("rejected")
 
@@ -295,6 +296,11 @@ class ImportRun(TenantModel):
     summary = models.JSONField(default=dict, blank=True)  # what applying did: {"created": 10, ...}
     # What applying will do, row by row (betterwork.imports.PlannedRow), for importers that say.
     plan = models.JSONField(default=list, blank=True)
+    # A large run is applied by a worker: with these choices, on behalf of this person; a
+    # notice says why it came back unapplied (the data changed, a choice is missing).
+    decisions = models.JSONField(default=dict, blank=True)
+    applied_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    notice = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)

@@ -259,6 +259,8 @@ SELF_DIAGNOSIS_CLUSTERS: list[str] | None = None
 SCOPE_PROVIDERS = ["buyers.access.scope_for"]
 # The report jobs of given reports, for the buyer pages (reporting sits above buyers).
 REPORT_JOBS_SELECTOR = "reporting.selectors.report_jobs"
+# A spreadsheet import of more rows than this is applied by a worker while the page waits.
+IMPORT_BACKGROUND_ROWS = int(os.environ.get("IMPORT_BACKGROUND_ROWS", "20000"))
 # Progress reports fall due this many days after the assessment report became final.
 PROGRESS_REPORT_1_DAYS = 30
 PROGRESS_REPORT_2_DAYS = int(os.environ.get("PROGRESS_REPORT_2_DAYS", "180"))

@@ -68,3 +68,15 @@ def scope_probe() -> dict[str, Any]:
         }
     )
     return {"scope": sorted(scope), "visible_audit_programmes": visible}
+
+
+class LongScopedTask(ScopedTask):
+    one_transaction = False  # the work opens its own transactions
+
+
+@shared_task(base=LongScopedTask, name="betterwork.apply_import")
+def apply_import(run_id: int, importer_path: str) -> str:
+    """Apply a large spreadsheet import that a person confirmed (``betterwork.imports``)."""
+    from betterwork.imports import apply_in_background
+
+    return apply_in_background(run_id, importer_path)

@@ -155,6 +155,7 @@ class _Row:
 class FactoryImporter(BaseImporter):
     kind = KIND
     columns = COLUMNS
+    background = True
 
     def __init__(self, programme: Programme, decisions: Mapping[int, str] | None = None) -> None:
         self.programme = programme
