@@ -14,11 +14,9 @@ write audit rows, which the platform's role may not delete). Prints p50 / p95 / 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 
-from benchmarks.assessment_form import timed
-from benchmarks.dashboard import NAIVE_SQL, build, line, setup
+from benchmarks.dashboard import NAIVE_SQL, build, compare, setup
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,12 +74,13 @@ def run(code: str | None, repeat: int) -> None:
                 cursor.execute(NAIVE_SQL, {"programme": programme.pk})
                 cursor.fetchall()
 
-        page()
-        ours = timed(page, repeat)
-        theirs = timed(naive, max(3, repeat // 5))
-        print(line("public synthesis page (frozen figures)", ours))
-        print(line("same figures by GROUP BY over answers", theirs))
-        print(f"ratio (median): {statistics.median(theirs) / statistics.median(ours):.1f}x")
+        compare(
+            "public synthesis page (frozen figures)",
+            page,
+            "same figures by GROUP BY over answers",
+            naive,
+            repeat,
+        )
         transaction.set_rollback(True)
 
 

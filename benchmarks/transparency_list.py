@@ -16,13 +16,11 @@ ratio.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from unittest import mock
 
 from benchmarks import dashboard
-from benchmarks.assessment_form import timed
-from benchmarks.dashboard import line, setup
+from benchmarks.dashboard import compare, setup
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,12 +73,13 @@ def run(code: str | None, repeat: int) -> None:
             with mock.patch.object(transparency, "cache", DummyCache("none", {})):
                 pages()
 
-        pages()
-        ours = timed(pages, repeat)
-        theirs = timed(computed, max(3, repeat // 5))
-        print(line("list page and a search, the list kept", ours))
-        print(line("the same, the list computed each time", theirs))
-        print(f"ratio (median): {statistics.median(theirs) / statistics.median(ours):.1f}x")
+        compare(
+            "list page and a search, the list kept",
+            pages,
+            "the same, the list computed each time",
+            computed,
+            repeat,
+        )
         transaction.set_rollback(True)
 
 

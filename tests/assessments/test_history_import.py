@@ -195,6 +195,7 @@ def test_only_the_programmes_manager_imports(client, kh, vn, mills, tool):
     assert client.get(URL + "template/").status_code == 404
     client.force_login(user_with_role(Role.PROGRAMME_MANAGER, vn))
     assert client.get(URL).status_code == 404
+    assert client.get("/p/KH/assessments/export/").status_code == 404
     # VN's manager importing into VN cannot reach KH's factories.
     data = sheet([["VN", "KH000018", "1", "2023-03-02", "OSH-01", "C", ""]])
     page = client.post("/p/VN/assessments/import/", {"spreadsheet": data}).content.decode()
