@@ -244,3 +244,14 @@ def consent_set(
         reason=note.strip(),
     )
     return consent
+
+
+def access_rebuild_programme(*, programme: Programme) -> int:
+    """Every buyer's access rows to the programme's factories, made again from its subscriptions
+    and consents (after a programme is restored from its archive); returns the readable cycles."""
+    pairs = sorted(
+        set(Subscription.objects.filter(programme=programme).values_list("buyer_id", "factory_id"))
+    )
+    buyers = Buyer.objects.in_bulk({buyer_id for buyer_id, _factory_id in pairs})
+    factories = Factory.objects.in_bulk({factory_id for _buyer_id, factory_id in pairs})
+    return sum(access_rebuild(buyer=buyers[b], factory=factories[f]) for b, f in pairs)

@@ -357,3 +357,47 @@ def programmes_compared(
             }
         )
     return result
+
+
+# --- Every figure at once: what a restored archive must show again ------------------------------
+
+
+def _rounded(share: float | None) -> float | None:
+    return None if share is None else round(share, 9)
+
+
+def figures(*, programme: Programme, today: dt.date) -> dict[str, Any]:
+    """Every figure the dashboard shows, unfiltered and under each value of each filter, as
+    ``{"<filter>: <figure>": value}``: a programme's archive carries them, and a restore compares
+    them with what the restored database shows."""
+    choices = filter_choices(programme=programme)
+    variants: list[tuple[str, Filters]] = [("all", Filters())]
+    for name in ("cycle", "year", "region", "sector", "size"):
+        variants += [(f"{name}={value}", Filters(**{name: value})) for value in choices[name]]
+    variants += [(f"union_present={value}", Filters(union_present=value)) for value in (True, False)]
+    found: dict[str, Any] = {}
+    for label, chosen in variants:
+        head = overview(programme=programme, filters=chosen, today=today)
+        for name, value in vars(head).items():
+            found[f"{label}: {name}"] = value
+        for cluster in clusters(programme=programme, filters=chosen):
+            found[f"{label}: cluster {cluster.cluster.code}"] = _rounded(cluster.share)
+            for row in cluster.points:
+                found[f"{label}: point {row.point.code}"] = [row.rate.assessed, row.rate.non_compliant]
+        for question in questions(programme=programme, filters=chosen):
+            found[f"{label}: question {question.key}"] = [question.rate.assessed, question.rate.non_compliant]
+        cycles, lines = trends(programme=programme, filters=chosen)
+        for line in lines:
+            found[f"{label}: trend {line['cluster'].code}"] = {
+                str(cycle): _rounded(share) for cycle, share in zip(cycles, line["shares"], strict=True)
+            }
+    return found
+
+
+def figures_differing(expected: dict[str, Any], found: dict[str, Any]) -> list[str]:
+    """The figures that are not the same, as lines a person can read."""
+    return [
+        f"{key}: {expected.get(key, 'absent')!r} before, {found.get(key, 'absent')!r} now"
+        for key in sorted(set(expected) | set(found))
+        if expected.get(key, "absent") != found.get(key, "absent")
+    ]
