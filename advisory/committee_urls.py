@@ -17,6 +17,7 @@ urlpatterns = [
     path("committee-kinds/<int:pk>/edit/", views.kind_edit, name="kind_edit"),
     path("factories/<int:factory_id>/committees/", views.factory_committees, name="factory"),
     path("factories/<int:factory_id>/committees/new/", views.committee_create, name="create"),
+    path("committees/export/", views.committees_export, name="export"),
     path("committees/<int:pk>/", views.committee_detail, name="detail"),
     path("committees/<int:pk>/dissolve/", views.committee_dissolve, name="dissolve"),
     path("committees/<int:pk>/members/new/", views.member_add, name="member_add"),

@@ -41,11 +41,13 @@ from advisory.committee_forms import (
     item_choices,
     item_label,
 )
+from advisory.exports import committee_member_sheet
 from advisory.models import Committee, CommitteeMember, Election, Meeting, Side
 from betterwork import permissions
 from betterwork.forms import add_service_error
 from betterwork.middleware import principal_of, programme_of
 from betterwork.permissions import Principal
+from betterwork.spreadsheets import Format, export_response
 
 # --- Helpers ----------------------------------------------------------------------------------
 
@@ -78,6 +80,17 @@ def _kinds_programme(request: HttpRequest) -> tuple[Any, Principal]:
     if not permissions.can_configure_committee_kinds(principal, programme.pk):
         raise Http404
     return programme, principal
+
+
+@login_required
+def committees_export(request: HttpRequest, programme_code: str) -> HttpResponse:
+    """Every member the programme's committees have had, one row each, as CSV or XLSX."""
+    programme, principal = programme_of(request), principal_of(request)
+    if not permissions.can_export_programme_data(principal, programme.pk):
+        raise Http404
+    columns, rows = committee_member_sheet(selectors.programme_committee_members(programme=programme))
+    fmt: Format = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    return export_response(f"committees-{programme.code}-{programme.today().isoformat()}", columns, rows, fmt)
 
 
 @login_required

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import CharField, Count, F, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 
 from advisory.models import (
@@ -282,6 +283,32 @@ def access_progress_report(*, principal: Principal, programme: Programme, report
 
 def plan_progress_reports(*, plan: ImprovementPlan) -> QuerySet[ProgressReport]:
     return ProgressReport.objects.filter(plan=plan).order_by("number")
+
+
+# --- The programme's export -------------------------------------------------------------------
+
+
+def programme_plan_items(*, programme: Programme) -> Iterator[PlanItem]:
+    """Every item of the programme's plans with what its export row shows (factory, cycle, owner,
+    verifier, the plan's assessment), by factory and cycle, read 2,000 at a time: the same
+    queries for ten items or a hundred thousand."""
+    return (
+        PlanItem.objects.filter(programme=programme)
+        .select_related("plan__factory", "committee_owner")
+        .annotate(
+            assessment_final_at=F("plan__assessment__final_at"),
+            carried_from_cycle=F("carried_from__plan__cycle"),
+            verified_by_name=Coalesce(
+                NullIf(F("verified_by__full_name"), Value("")),
+                F("verified_by__email"),
+                output_field=CharField(),
+            ),
+        )
+        .order_by(
+            "plan__factory__name", "plan__factory_id", "plan__cycle", "-publicly_reported", "due_on", "id"
+        )
+        .iterator(chunk_size=2000)
+    )
 
 
 # --- What a progress report says ------------------------------------------------------------

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("factories/<int:factory_id>/plan/", views.factory_plan, name="factory_plan"),
     path("factories/<int:factory_id>/plan/start/", views.plan_start, name="plan_start"),
+    path("plans/export/", views.plans_export, name="plans_export"),
     path("plans/<int:pk>/", views.plan_detail, name="plan"),
     path("plans/<int:pk>/findings/", views.plan_add_findings, name="plan_findings"),
     path("plans/<int:pk>/self-diagnosis/", views.plan_add_diagnosis, name="plan_diagnosis"),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from advisory import selectors, services
+from advisory.exports import plan_item_sheet
 from advisory.forms import (
     CommentForm,
     EvidenceForm,
@@ -26,6 +27,7 @@ from advisory.models import ImprovementPlan, ItemStatus, PlanItem, ProgressStatu
 from betterwork import permissions
 from betterwork.forms import add_service_error
 from betterwork.middleware import principal_of, programme_of
+from betterwork.spreadsheets import Format, export_response
 
 # --- A factory's plan -------------------------------------------------------------------------
 
@@ -462,3 +464,14 @@ def overview(request: HttpRequest, programme_code: str) -> HttpResponse:
             "today": today,
         },
     )
+
+
+@login_required
+def plans_export(request: HttpRequest, programme_code: str) -> HttpResponse:
+    """Every item of the programme's improvement plans, one row each, as CSV or XLSX."""
+    programme, principal = programme_of(request), principal_of(request)
+    if not permissions.can_export_programme_data(principal, programme.pk):
+        raise Http404
+    columns, rows = plan_item_sheet(selectors.programme_plan_items(programme=programme), programme=programme)
+    fmt: Format = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    return export_response(f"plans-{programme.code}-{programme.today().isoformat()}", columns, rows, fmt)

@@ -43,10 +43,9 @@ KIND = "assessments.history"
 # Bigger than other imports: a year of a programme's assessments is some 100,000 answers.
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 150_000
-CHANGES_SHOWN = 12
-ANALYZE_FROM = (
-    20_000  # answers written at once  # per assessment in the preview; the count says how many more
-)
+CHANGES_SHOWN = 12  # per assessment in the preview; the count says how many more
+ANALYZE_FROM = 20_000  # answers written at once, from which statistics are brought up to date
+WRITE_BATCH = 5000  # answers per INSERT, and per step of the progress shown
 
 
 def _fold(value: str) -> str:
@@ -451,7 +450,11 @@ def write_cycles(importer: HistoryImporter, rows: list[dict[str, Any]], actor: P
     revised, changed_answers = _revise(
         [item for item in cycles if item.existing is not None], programme, actor, answers
     )
-    Answer.objects.bulk_create(answers, batch_size=5000)
+    for start in range(0, len(answers), WRITE_BATCH):
+        batch = answers[start : start + WRITE_BATCH]
+        Answer.objects.bulk_create(batch)
+        importer.progress.advance(len(batch))
+    importer.progress.advance(len(rows) - len(answers))  # rows that changed or kept an answer
     if len(answers) >= ANALYZE_FROM:
         # Statistics that know of the new rows: the figures' queries that follow in this
         # transaction planned a nested loop over "a few" answers and took seconds instead.
@@ -491,11 +494,13 @@ def write_cycles(importer: HistoryImporter, rows: list[dict[str, Any]], actor: P
             for assessment, changes in revised
         ],
     )
+    importer.progress.stage("counting", len(new) + len(revised))
     assessments_imported.send(
         sender=Assessment,
         programme=programme,
         assessments=[*new, *(assessment for assessment, _c in revised)],
     )
+    importer.progress.advance(len(new) + len(revised))
     return {
         "created": len(new),
         "updated": len(revised),

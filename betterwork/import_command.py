@@ -9,6 +9,7 @@ A command takes files ten times the size the page takes; each step says how long
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,13 +18,41 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from tqdm import tqdm
 
 from betterwork import tenancy
-from betterwork.imports import Importer, import_apply, import_preview
+from betterwork.imports import STAGES, Importer, Progress, import_apply, import_preview
 from betterwork.models import ImportRun, Programme, User
 from betterwork.permissions import Principal
 
 LARGER = 10  # how many times the page's limits a command takes
+
+
+class BarProgress(Progress):
+    """A bar per stage on the terminal, counting rows (nothing when the output is no terminal)."""
+
+    def __init__(self) -> None:
+        self.bar: tqdm[Any] | None = None
+
+    def stage(self, name: str, total: int) -> None:
+        self.close()
+        self.bar = tqdm(
+            total=total or None,
+            desc=str(STAGES[name]),
+            unit=" rows",
+            unit_scale=True,
+            file=sys.stderr,
+            disable=None,
+        )
+
+    def advance(self, rows: int) -> None:
+        if self.bar is not None:
+            self.bar.update(rows)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def add_import_arguments(parser: CommandParser) -> None:
@@ -58,7 +87,9 @@ def run_import(
             importer = make_importer(programme)
         importer.max_bytes *= LARGER
         importer.max_rows *= LARGER
+        importer.progress = bar = BarProgress()
         started = time.perf_counter()
+        bar.stage("checking", 0)
         run = import_preview(
             actor=actor,
             programme=programme,
@@ -67,6 +98,8 @@ def run_import(
             content=path.read_bytes(),
             filename=path.name,
         )
+        bar.advance(run.row_count)
+        bar.close()
         out.write(f"Checked {run.row_count:,} rows in {time.perf_counter() - started:.1f} s.")
         if run.errors:
             for error in run.errors:
@@ -84,6 +117,8 @@ def run_import(
             run = import_apply(actor=actor, run=run, importer=importer, target=programme)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
+        finally:
+            bar.close()
         if run.status != ImportRun.Status.APPLIED:
             for problem in run.errors:
                 out.write(f"  row {problem['row']}: {problem['message']}")

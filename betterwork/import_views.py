@@ -23,6 +23,7 @@ from betterwork.imports import (
     import_apply_later,
     import_preview,
     import_run_for,
+    progress_of,
 )
 from betterwork.models import ImportRun, Programme
 from betterwork.permissions import Principal
@@ -119,6 +120,7 @@ def import_page(
             "programme": programme,
             "form": step.form,
             "run": step.run,
+            "progress": progress_of(step.run) if step.run else None,
             "here": here,
             "columns": importer.columns,
             "template_url": template_url,

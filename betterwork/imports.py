@@ -11,24 +11,29 @@ database, how to write the rows) and its views call:
    again and plan again (the data may have changed meanwhile: a plan that differs from the one
    shown is shown again instead of applied), and write every row or, on any problem, none.
 
+While a run is applied, its importer's ``progress`` hears the stage and the rows written: a
+worker keeps them in the cache for the run's page (``CachedProgress``), a command draws a bar.
+
 Who may import what is the calling app's rule: it checks permissions before calling.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from betterwork import audit
 from betterwork.models import ImportAction, ImportRun, Programme
@@ -57,6 +62,80 @@ CREATE, UPDATE, UNCHANGED, CHOOSE = (
 NEW = "new"
 
 
+# --- How far applying a run has come ------------------------------------------------------------
+
+STAGES = {
+    "checking": gettext_lazy("Checking the file again"),
+    "writing": gettext_lazy("Writing the rows"),
+    "counting": gettext_lazy("Updating the dashboards"),
+}
+
+
+class Progress:
+    """What applying a run tells as it goes: a stage (a key of ``STAGES``) with the rows it
+    covers, then rows done. This one tells no one."""
+
+    def stage(self, name: str, total: int) -> None:
+        """A new stage begins."""
+
+    def advance(self, rows: int) -> None:
+        """``rows`` more rows of the stage are done."""
+
+
+class CachedProgress(Progress):
+    """Kept in the cache for the run's page: the run's transaction stays open until its end, so
+    nothing written to the database would show before then. Written at most twice a second."""
+
+    EVERY = 0.5  # seconds
+
+    def __init__(self, run_id: int) -> None:
+        self.key = progress_key(run_id)
+        self.state: dict[str, Any] = {}
+        self._written = 0.0
+
+    def stage(self, name: str, total: int) -> None:
+        self.state = {"stage": name, "done": 0, "total": total}
+        self._write()
+
+    def advance(self, rows: int) -> None:
+        self.state["done"] = self.state.get("done", 0) + rows
+        if time.monotonic() - self._written >= self.EVERY:
+            self._write()
+
+    def _write(self) -> None:
+        cache.set(self.key, self.state, timeout=24 * 3600)
+        self._written = time.monotonic()
+
+
+def progress_key(run_id: int) -> str:
+    return f"import-progress:{run_id}"
+
+
+@dataclass(frozen=True)
+class ProgressNow:
+    stage: str
+    done: int
+    total: int
+
+    @property
+    def label(self) -> str:
+        return str(STAGES.get(self.stage, self.stage))
+
+    @property
+    def percent(self) -> int | None:
+        return min(100, round(100 * self.done / self.total)) if self.total else None
+
+
+def progress_of(run: ImportRun) -> ProgressNow | None:
+    """Where a run being applied by a worker stands, if it has begun."""
+    if run.status != ImportRun.Status.APPLYING:
+        return None
+    state = cache.get(progress_key(run.pk))
+    if not isinstance(state, dict) or state.get("stage") not in STAGES:
+        return None
+    return ProgressNow(stage=state["stage"], done=int(state.get("done", 0)), total=int(state.get("total", 0)))
+
+
 @dataclass
 class PlannedRow:
     row: int  # as the person sees it in their spreadsheet program
@@ -80,6 +159,7 @@ class Importer(Protocol):
     max_bytes: int  # the largest file accepted, and the most rows
     max_rows: int
     background: bool
+    progress: Progress  # told the stage and the rows written while a run is applied
 
     def target_id(self, target: Any) -> str:
         """Identifies what the rows go into, so a run is applied only to the target it was checked for."""
@@ -113,6 +193,7 @@ class BaseImporter:
     # Whether a large run may be applied by a worker: the importer is then built again there
     # from its class, the programme and the choices, and its target is the programme.
     background: bool = False
+    progress: Progress = Progress()
 
     def target_id(self, target: Any) -> str:
         return "" if target is None else str(target.pk)
@@ -249,7 +330,9 @@ def _apply(
             _("This import has errors, so nothing can be imported. Upload a corrected file.")
         )
 
+    importer.progress.stage("checking", locked.row_count)
     parsed, errors = _check(importer, bytes(locked.content), locked.filename, target)
+    importer.progress.advance(locked.row_count)
     if errors:
         return _reject(locked, errors), None
     plan = importer.plan(rows=parsed.rows, target=target)
@@ -275,6 +358,7 @@ def _apply(
         # A savepoint: a failure while writing undoes every row written, yet the run's
         # rejection below is still saved.
         with transaction.atomic():
+            importer.progress.stage("writing", parsed.row_count)
             summary = importer.apply(rows=parsed.rows, target=target, actor=actor)
     except ValidationError as error:
         return _reject(locked, cap_errors(_errors_of(error))), None
@@ -360,6 +444,7 @@ def apply_in_background(run_id: int, importer_path: str) -> str:
         return "gone"
     decisions = {int(row): choice for row, choice in run.decisions.items()}
     importer = import_string(importer_path)(run.programme, decisions=decisions)
+    importer.progress = CachedProgress(run.pk)
     try:
         done = import_apply(
             actor=Principal.for_user(run.applied_by),
@@ -374,6 +459,8 @@ def apply_in_background(run_id: int, importer_path: str) -> str:
                 status=ImportRun.Status.PREVIEWED, notice=" ".join(error.messages)[:500]
             )
         return ImportRun.Status.PREVIEWED
+    finally:
+        cache.delete(progress_key(run_id))
     return done.status
 
 

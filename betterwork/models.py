@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -78,6 +78,10 @@ class Programme(models.Model):
     def today(self) -> date:
         """Today in the programme's time zone: deadlines and "has this day come" are local."""
         return timezone.now().astimezone(ZoneInfo(self.time_zone)).date()
+
+    def local_date(self, moment: datetime | None) -> date | None:
+        """The day a moment fell on in the programme's time zone (None stays None)."""
+        return moment.astimezone(ZoneInfo(self.time_zone)).date() if moment is not None else None
 
 
 class UserManager(BaseUserManager["User"]):

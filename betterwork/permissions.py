@@ -152,6 +152,12 @@ def can_export_factories(principal: Principal, programme_id: int) -> bool:
     return is_programme_staff(principal, programme_id)
 
 
+def can_export_programme_data(principal: Principal, programme_id: int) -> bool:
+    """The programme's records as spreadsheets (improvement plans, committees, training,
+    subscriptions) and the page listing every export: its managers, as for the assessments'."""
+    return Role.PROGRAMME_MANAGER in principal.roles_in(programme_id)
+
+
 def can_manage_programme_users(principal: Principal, programme_id: int) -> bool:
     return Role.PROGRAMME_MANAGER in principal.roles_in(programme_id)
 

@@ -53,6 +53,7 @@ def factory_list(request: HttpRequest, programme_code: str) -> HttpResponse:
             "can_create": permissions.can_create_factory(principal, programme.pk),
             "can_import": permissions.can_import_factories(principal, programme.pk),
             "can_export": permissions.can_export_factories(principal, programme.pk),
+            "can_export_all": permissions.can_export_programme_data(principal, programme.pk),
         },
     )
 

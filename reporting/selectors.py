@@ -32,6 +32,7 @@ def home_sections(*, principal: Principal) -> dict[str, Any]:
             "summary": summaries[programme.pk],
             "roles": [Role(r).label for r in sorted(roles & PROGRAMME_STAFF_ROLES)],
             "can_manage_users": permissions.can_manage_programme_users(principal, programme.pk),
+            "can_export": permissions.can_export_programme_data(principal, programme.pk),
         }
         if roles & PROGRAMME_STAFF_ROLES:
             staff.append(entry)

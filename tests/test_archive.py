@@ -23,7 +23,8 @@ from django.db import connection, transaction
 
 from assessments.models import Assessment, Attachment
 from betterwork import tenancy
-from betterwork.archive import (
+from betterwork.models import Programme
+from reporting.archive import (
     DERIVED,
     LEFT_OUT,
     ArchiveError,
@@ -32,7 +33,6 @@ from betterwork.archive import (
     programme_models,
     write_archive,
 )
-from betterwork.models import Programme
 from reporting.dashboard import figures
 
 pytestmark = pytest.mark.slow

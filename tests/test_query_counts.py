@@ -914,6 +914,7 @@ PAGES: list[Page] = [
         "assessments:import_template", "manager", lambda w: f"{P}/assessments/import/template/?format=csv", 9
     ),
     Page("factories:export", "manager", lambda w: f"{P}/factories/export/?format=csv", 9, grow_factories),
+    Page("programme_export", "manager", lambda w: f"{P}/export/", 4),
     Page("factories:staff", "hr", lambda w: f"{P}/factories/{w.a.pk}/staff/", 11, grow_factory_staff),
     Page("factory_buyers:list", "hr", lambda w: f"{P}/factories/{w.a.pk}/buyers/", 17, grow_factory_brands),
     Page(
@@ -1137,6 +1138,7 @@ PAGES: list[Page] = [
         prepare=synthesis_reports,
     ),
     Page("training:figures", "officer", lambda w: f"{P}/training/figures/", 20, grow_sessions),
+    Page("training:export", "manager", lambda w: f"{P}/training/export/?format=csv", 5, grow_sessions),
     Page("training_templates:list", "global_", lambda w: "/training-templates/", 12, grow_templates),
     Page("training_templates:create", "global_", lambda w: "/training-templates/new/", 11),
     Page(
@@ -1157,6 +1159,9 @@ PAGES: list[Page] = [
         grow_plans,
         shows=False,  # the other cycles' plans, by number
         label="plans",
+    ),
+    Page(
+        "advisory:plans_export", "manager", lambda w: f"{P}/advisory/plans/export/?format=csv", 5, grow_items
     ),
     Page("advisory:item", "lead", lambda w: f"{P}/advisory/items/{w.item.pk}/", 13, grow_item_comments),
     Page("advisory:item_row", "lead", lambda w: f"{P}/advisory/items/{w.item.pk}/row/", 11, headers=HTMX),
@@ -1268,6 +1273,13 @@ PAGES: list[Page] = [
         15,
         grow_decisions,
     ),
+    Page(
+        "committees:export",
+        "manager",
+        lambda w: f"{P}/advisory/committees/export/?format=csv",
+        5,
+        grow_committees,
+    ),
     # Advisory: visits and self-diagnosis
     Page("visits:list", "lead", lambda w: f"{P}/advisory/visits/", 18, grow_visits),
     Page("visits:new", "lead", lambda w: f"{P}/advisory/visits/new/", 10, grow_factories),
@@ -1329,6 +1341,13 @@ PAGES: list[Page] = [
     Page("buyer_orgs:detail", "global_", lambda w: f"/buyers/{w.brand.pk}/", 13, grow_buyer_users),
     Page("buyer_prices:bands", "manager", lambda w: f"{P}/buyer-prices/", 10),
     Page("buyer_prices:credits", "manager", lambda w: f"{P}/buyer-prices/credits/", 15, grow_brand_credits),
+    Page(
+        "subscriptions:export",
+        "manager",
+        lambda w: f"{P}/buyers/subscriptions/export/?format=csv",
+        5,
+        grow_factory_brands,
+    ),
     Page(
         "buyer_statements:year",
         "buyer",

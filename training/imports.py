@@ -31,7 +31,16 @@ from betterwork.spreadsheets import (
 )
 from factories.models import Factory
 from training import services
-from training.models import Entitlement, Participant, ParticipantRole, Session, SessionDay, SessionMode, Sex
+from training.models import (
+    RATING_FIELDS,
+    Entitlement,
+    Participant,
+    ParticipantRole,
+    Session,
+    SessionDay,
+    SessionMode,
+    Sex,
+)
 from training.selectors import attendance_marks
 
 KIND = "training.attendance"
@@ -367,3 +376,59 @@ def entitlement_sheet(entitlements: Iterable[Any]) -> tuple[list[Column | str | 
         for e in entitlements
     ]
     return columns, rows
+
+
+PARTICIPANT_COLUMNS: list[Column | str | Promise] = [
+    gettext_lazy("Course"),
+    gettext_lazy("Session first day"),
+    gettext_lazy("Session last day"),
+    gettext_lazy("Who may attend"),
+    gettext_lazy("Session for factory id"),
+    gettext_lazy("Session for factory"),
+    gettext_lazy("Session cancelled"),
+    gettext_lazy("Participant"),
+    gettext_lazy("Sex"),
+    gettext_lazy("Role"),
+    gettext_lazy("Factory id"),
+    gettext_lazy("Factory name"),
+    gettext_lazy("Organisation"),
+    gettext_lazy("Days attended"),
+    gettext_lazy("Days held"),
+    gettext_lazy("Evaluation: overall"),
+    gettext_lazy("Evaluation: content"),
+    gettext_lazy("Evaluation: trainers"),
+    gettext_lazy("Evaluation: usefulness at work"),
+]
+
+
+def participant_sheet(
+    participants: Iterable[Any],
+) -> tuple[list[Column | str | Promise], Iterator[list[Any]]]:
+    """One row per participant (``selectors.programme_participants``): what the session page shows
+    of them (name, sex, role, where they work), the days they attended of the days held, and their
+    evaluation's ratings (empty without one). Rows are made as they are written."""
+
+    def rows() -> Iterator[list[Any]]:
+        for p in participants:
+            session = p.session
+            held_for = session.factory
+            yield [
+                session.course.title,
+                session.starts_on,
+                session.ends_on,
+                session.get_mode_display(),
+                held_for.public_id if held_for else "",
+                held_for.name if held_for else "",
+                session.is_cancelled,
+                p.name,
+                p.get_sex_display(),
+                p.get_role_display(),
+                p.factory.public_id if p.factory else "",
+                p.factory.name if p.factory else "",
+                p.organisation,
+                p.days_attended,
+                0 if session.is_cancelled else p.days_held,
+                *(getattr(p, f"rating_{key}") for key in RATING_FIELDS),
+            ]
+
+    return PARTICIPANT_COLUMNS, rows()

@@ -30,4 +30,5 @@ urlpatterns = [
     path("entitlements/export/", views.entitlement_export, name="entitlement_export"),
     path("factories/<int:factory_id>/", views.factory_training, name="factory"),
     path("figures/", views.figures, name="figures"),
+    path("export/", views.programme_export, name="export"),
 ]

@@ -22,7 +22,7 @@ from betterwork import permissions
 from betterwork.forms import add_service_error
 from betterwork.import_views import import_page, import_step
 from betterwork.middleware import principal_of, programme_of
-from betterwork.spreadsheets import export_response
+from betterwork.spreadsheets import Format, export_response
 from factories import selectors as factory_selectors
 from training import selectors, services
 from training.forms import (
@@ -35,7 +35,13 @@ from training.forms import (
     ParticipantForm,
     SessionForm,
 )
-from training.imports import AttendanceImporter, EntitlementImporter, attendance_sheet, entitlement_sheet
+from training.imports import (
+    AttendanceImporter,
+    EntitlementImporter,
+    attendance_sheet,
+    entitlement_sheet,
+    participant_sheet,
+)
 from training.models import RATING_FIELDS, Session, SessionMode
 
 PAGE_SIZE = 25
@@ -638,6 +644,18 @@ def entitlement_export(request: HttpRequest, programme_code: str) -> HttpRespons
     )
     fmt: Literal["csv", "xlsx"] = "csv" if request.GET.get("format") == "csv" else "xlsx"
     return export_response(f"entitlements-{programme.code}-{today:%Y-%m-%d}", columns, lines, fmt)
+
+
+@login_required
+def programme_export(request: HttpRequest, programme_code: str) -> HttpResponse:
+    """Every participant of the programme's sessions, one row each, as CSV or XLSX."""
+    programme, principal = programme_of(request), principal_of(request)
+    if not permissions.can_export_programme_data(principal, programme.pk):
+        raise Http404
+    today = programme.today()
+    columns, rows = participant_sheet(selectors.programme_participants(programme=programme, today=today))
+    fmt: Format = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    return export_response(f"training-{programme.code}-{today.isoformat()}", columns, rows, fmt)
 
 
 @login_required

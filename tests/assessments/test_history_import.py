@@ -10,12 +10,16 @@ import io
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from assessments.imports import HistoryImporter
 from assessments.models import Answer, Assessment
 from betterwork import tenancy
+from betterwork.imports import CachedProgress, Progress, import_apply, import_preview, progress_key
 from betterwork.models import AuditEvent, ImportRun, Role
+from betterwork.permissions import Principal
 from reporting.models import CountedAssessment, QuestionTotal
 from tests.model_factories import FactoryFactory, user_with_role
 
@@ -293,3 +297,58 @@ def test_an_export_imports_back_unchanged_and_streams_in_flat_statements(manager
     client = manager.__class__()
     client.force_login(user_with_role(Role.ADVISOR, kh))
     assert client.get("/p/KH/assessments/export/").status_code == 404
+
+
+class Told(Progress):
+    """What applying a run tells, in order."""
+
+    def __init__(self):
+        self.heard = []
+
+    def stage(self, name, total):
+        self.heard.append([name, total, 0])
+
+    def advance(self, rows):
+        self.heard[-1][2] += rows
+
+
+def test_applying_tells_each_stage_and_every_row_written(kh, mills, tool, monkeypatch):
+    monkeypatch.setattr("assessments.imports.WRITE_BATCH", 2)  # answers written two at a time
+    manager = user_with_role(Role.PROGRAMME_MANAGER, kh)
+    actor = Principal.for_user(manager)
+    importer_told = Told()
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        importer = HistoryImporter(kh)
+        run = import_preview(
+            actor=actor,
+            programme=kh,
+            importer=importer,
+            target=kh,
+            content=sheet(two_cycles()).getvalue(),
+            filename="history.csv",
+        )
+        importer.progress = importer_told
+        assert import_apply(actor=actor, run=run, importer=importer, target=kh).status == "applied"
+    assert importer_told.heard == [["checking", 6, 6], ["writing", 6, 6], ["counting", 3, 3]]
+
+
+def test_the_page_shows_how_far_a_worker_has_come(manager, kh, mills, tool, settings):
+    upload(manager, two_cycles())
+    run = latest_run(kh)
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.APPLYING)
+    # Before the worker begins: no bar, only the notice.
+    page = manager.get(f"{URL}?run={run.pk}").content.decode()
+    assert "A worker is importing 6 rows" in page and "<progress" not in page
+    told = CachedProgress(run.pk)
+    told.stage("writing", 30_000)
+    told.advance(12_000)
+    told._write()
+    page = manager.get(f"{URL}?run={run.pk}").content.decode()
+    assert "Writing the rows: 12,000 of 30,000" in page
+    assert f'<progress id="import-run-{run.pk}-progress" max="30000" value="12000">40 %</progress>' in page
+    # Once the run is done, the bar is gone.
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.APPLIED)
+    assert "<progress" not in manager.get(f"{URL}?run={run.pk}").content.decode()
+    cache.delete(progress_key(run.pk))

@@ -42,6 +42,9 @@ from psycopg2 import sql
 from betterwork import audit, tenancy
 from betterwork.models import Programme, RoleGrant, User
 from betterwork.scale import Loader, _field_default, copy_text
+from buyers.services import access_rebuild_programme
+from reporting import rollups
+from reporting.dashboard import figures, figures_differing
 
 FORMAT = "betterwork-programme-archive"
 VERSION = 1
@@ -277,8 +280,6 @@ def write_archive(
 ) -> ExportSummary:
     """Write the programme's archive to ``out`` (a binary file); ``on_start`` hears how many rows
     will follow, ``progress`` each batch written."""
-    from reporting.dashboard import figures
-
     summary = ExportSummary()
     with tenancy.scope({programme.pk}), _snapshot():
         parts = plan_parts(programme)
@@ -583,8 +584,6 @@ def restore_archive(
         programme = Programme.objects.get(pk=written.programme_id)
         with tenancy.scope({programme.pk}), transaction.atomic():
             _rebuild_derived(programme)
-            from reporting.dashboard import figures, figures_differing
-
             found = figures(programme=programme, today=header.today)
             differing = figures_differing(header.figures, found)
             if differing:
@@ -819,9 +818,6 @@ def _restore_file(item: dict[str, Any], written: _Written) -> int:
 
 
 def _rebuild_derived(programme: Programme) -> None:
-    from buyers.services import access_rebuild_programme
-    from reporting import rollups
-
     rollups.rebuild(programme)
     access_rebuild_programme(programme=programme)
 

@@ -1,6 +1,6 @@
 """Restore a programme from its archive (``manage.py export_programme``) into a database that
 does not hold it: every id kept, derived figures rebuilt and compared with the archive's; a
-failure undoes the whole restore (``betterwork.archive``)."""
+failure undoes the whole restore (``reporting.archive``)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import psycopg2
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from betterwork.archive import ArchiveError, restore_archive
 from betterwork.scale import LOADER_ROLE, Loader, LoaderRoleMissing
+from reporting.archive import ArchiveError, restore_archive
 
 
 class Command(BaseCommand):

@@ -1,5 +1,5 @@
 """Write a programme's archive: every row, the shared rows they refer to, its files and its
-dashboard figures, in one JSON file (``betterwork.archive``); ``.gz`` compresses it."""
+dashboard figures, in one JSON file (``reporting.archive``); ``.gz`` compresses it."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import IO, Any, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from betterwork.archive import write_archive
 from betterwork.models import Programme
+from reporting.archive import write_archive
 
 
 class Command(BaseCommand):
