@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import batched, chain
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -435,27 +436,34 @@ def write_cycles(importer: HistoryImporter, rows: list[dict[str, Any]], actor: P
         )
         for item in creates
     )
-    answers = [
-        Answer(
-            programme=programme,
-            assessment=assessment,
-            question_id=question_id,
-            value=value,
-            finding=finding,
-            updated_by=actor.user,
-        )
-        for assessment, item in zip(new, creates, strict=True)
-        for question_id, (value, finding) in item.answers.items()
-    ]
+    added: list[Answer] = []  # answers new to revised cycles
     revised, changed_answers = _revise(
-        [item for item in cycles if item.existing is not None], programme, actor, answers
+        [item for item in cycles if item.existing is not None], programme, actor, added
     )
-    for start in range(0, len(answers), WRITE_BATCH):
-        batch = answers[start : start + WRITE_BATCH]
+    # Made a batch at a time: a model instance per answer of the file would take more memory
+    # than the file's rows themselves.
+    answers = chain(
+        (
+            Answer(
+                programme=programme,
+                assessment=assessment,
+                question_id=question_id,
+                value=value,
+                finding=finding,
+                updated_by=actor.user,
+            )
+            for assessment, item in zip(new, creates, strict=True)
+            for question_id, (value, finding) in item.answers.items()
+        ),
+        added,
+    )
+    written = 0
+    for batch in batched(answers, WRITE_BATCH):
         Answer.objects.bulk_create(batch)
         importer.progress.advance(len(batch))
-    importer.progress.advance(len(rows) - len(answers))  # rows that changed or kept an answer
-    if len(answers) >= ANALYZE_FROM:
+        written += len(batch)
+    importer.progress.advance(len(rows) - written)  # rows that changed or kept an answer
+    if written >= ANALYZE_FROM:
         # Statistics that know of the new rows: the figures' queries that follow in this
         # transaction planned a nested loop over "a few" answers and took seconds instead.
         with connection.cursor() as cursor:
@@ -505,7 +513,7 @@ def write_cycles(importer: HistoryImporter, rows: list[dict[str, Any]], actor: P
         "created": len(new),
         "updated": len(revised),
         "unchanged": len(cycles) - len(new) - len(revised),
-        "answers": len(answers) + changed_answers,
+        "answers": written + changed_answers,
     }
 
 

@@ -233,10 +233,13 @@ def _check(
 ) -> tuple[ParsedTable, list[RowError]]:
     """Read, parse and check a file: the parsed table and every problem, in row order."""
     try:
-        table = read_table(content, filename, max_bytes=importer.max_bytes, max_rows=importer.max_rows)
+        # The raw cells go once parsed: only the parsed rows stay in memory while checking.
+        parsed = parse_table(
+            importer.columns,
+            read_table(content, filename, max_bytes=importer.max_bytes, max_rows=importer.max_rows),
+        )
     except SpreadsheetError as error:
         return ParsedTable(rows=[], errors=[], header_errors=True), [RowError(0, "", error.message)]
-    parsed = parse_table(importer.columns, table)
     if parsed.header_errors:
         return parsed, parsed.errors
     if parsed.row_count == 0:

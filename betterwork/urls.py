@@ -7,7 +7,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/read/", views.inbox_mark_read, name="inbox_read"),
-    path("p/<str:programme_code>/export/", views.programme_export, name="programme_export"),
+    path("p/<str:programme_code>/", include("reporting.archive_urls")),
     path("accounts/", include("betterwork.auth_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("p/<str:programme_code>/factories/", include("factories.urls")),

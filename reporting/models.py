@@ -321,3 +321,38 @@ class SynthesisReport(TenantModel):
     @property
     def is_draft(self) -> bool:
         return self.status == SynthesisStatus.DRAFT
+
+
+class ArchiveStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    WRITING = "writing", _("Being written")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+def archive_path(instance: ProgrammeArchive, filename: str) -> str:
+    return f"archives/{instance.programme_id}/{instance.pk}-{instance.created_at:%Y-%m-%d}.json.gz"
+
+
+class ProgrammeArchive(TenantModel):
+    """A programme's whole archive (``reporting.archive``) asked for on the Export data page and
+    written by a worker; only the newest ready one keeps its file."""
+
+    status = models.CharField(
+        _("status"), max_length=12, choices=ArchiveStatus.choices, default=ArchiveStatus.QUEUED
+    )
+    file = models.FileField(upload_to=archive_path, blank=True, max_length=300)
+    rows = models.PositiveBigIntegerField(_("rows"), default=0)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    message = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id} archive {self.created_at:%Y-%m-%d %H:%M}"

@@ -182,7 +182,9 @@ def _insert_counted(
     answers read (an indexed column) to those assessments'."""
     cursor.execute(
         f"WITH chosen AS ({assessments_sql}),"
-        " answered AS ("
+        # Worked out once: with stale statistics (a fresh table of factories says "one row") the
+        # planner may join per factory, and would group every answer again for each one.
+        " answered AS MATERIALIZED ("
         "  SELECT an.assessment_id,"
         "    array_agg(an.question_id ORDER BY an.question_id) AS qa,"
         "    array_agg(an.question_id ORDER BY an.question_id) FILTER (WHERE an.value = 'NC') AS qn,"

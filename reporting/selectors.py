@@ -16,7 +16,7 @@ from betterwork.models import PROGRAMME_STAFF_ROLES, Programme, Role
 from betterwork.permissions import Principal
 from buyers.models import Buyer
 from factories import selectors as factory_selectors
-from reporting.models import JobStatus, ReportJob
+from reporting.models import JobStatus, ProgrammeArchive, ReportJob
 
 
 def home_sections(*, principal: Principal) -> dict[str, Any]:
@@ -246,3 +246,15 @@ def report_jobs(*, targets: list[tuple[str, int]], ready_only: bool = True) -> l
     if ready_only:
         jobs = jobs.filter(status=JobStatus.READY)
     return list(jobs.order_by("-finished_at", "-id"))
+
+
+def programme_archives(*, programme: Programme, limit: int = 5) -> list[ProgrammeArchive]:
+    """The programme's latest archives, newest first (only the newest ready one has its file)."""
+    return list(ProgrammeArchive.objects.filter(programme=programme).select_related("requested_by")[:limit])
+
+
+def programme_archive(*, programme: Programme, archive_id: int) -> ProgrammeArchive:
+    archive = ProgrammeArchive.objects.filter(programme=programme, pk=archive_id).first()
+    if archive is None:
+        raise Http404
+    return archive

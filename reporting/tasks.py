@@ -16,7 +16,7 @@ from django.utils import translation
 from redis.exceptions import RedisError
 
 from betterwork import tenancy
-from betterwork.tasks import ScopedTask
+from betterwork.tasks import LongScopedTask, ScopedTask
 from reporting import rendering, services, transparency
 from reporting.kinds import KINDS
 from reporting.models import ReportJob
@@ -122,3 +122,11 @@ def keep_transparency_lists(programme_ids: list[int] | None = None) -> list[str]
 def keep_transparency_list_on_commit(programme_id: int) -> None:
     """Once the current transaction commits, compute the programme's list anew in the background."""
     transaction.on_commit(lambda: keep_transparency_lists.delay([programme_id]))
+
+
+@shared_task(base=LongScopedTask, name="reporting.write_programme_archive")
+def write_programme_archive(archive_id: int) -> str:
+    """Write a programme's whole archive that its manager asked for (``reporting.archive_services``)."""
+    from reporting.archive_services import archive_write
+
+    return archive_write(archive_id)

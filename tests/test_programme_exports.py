@@ -418,7 +418,7 @@ def test_the_export_page_lists_every_dataset_for_the_manager(kh, kh_manager):
         "/p/KH/buyers/subscriptions/export/?format=csv",
     ):
         assert f'href="{href}' in html, href
-    assert "Whole programme" in html and "Ask them for it" in html  # the archive is made by a command
+    assert "Whole programme" in html and "Write a new archive" in html
     assert 'aria-current="page"' not in html  # no section of the navigation claims the page
     home = client_of(kh_manager).get("/").content.decode()
     assert 'href="/p/KH/export/"' in home

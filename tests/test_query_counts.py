@@ -914,7 +914,7 @@ PAGES: list[Page] = [
         "assessments:import_template", "manager", lambda w: f"{P}/assessments/import/template/?format=csv", 9
     ),
     Page("factories:export", "manager", lambda w: f"{P}/factories/export/?format=csv", 9, grow_factories),
-    Page("programme_export", "manager", lambda w: f"{P}/export/", 4),
+    Page("programme_export", "manager", lambda w: f"{P}/export/", 5),
     Page("factories:staff", "hr", lambda w: f"{P}/factories/{w.a.pk}/staff/", 11, grow_factory_staff),
     Page("factory_buyers:list", "hr", lambda w: f"{P}/factories/{w.a.pk}/buyers/", 17, grow_factory_brands),
     Page(
@@ -1655,6 +1655,7 @@ EXEMPT: dict[str, str] = {
     "assessments:attachment": FILE,
     "advisory:evidence": FILE,
     "reports:download": FILE,
+    "programme_archive_download": FILE,
     "buyer_statements:pdf_download": FILE,
     "api-report-download": FILE,
     "public:synthesis_pdf": FILE,
@@ -1697,6 +1698,7 @@ EXEMPT: dict[str, str] = {
             "tool:copy",
             "tool:action",
             "buyer_statements:pdf_request",
+            "programme_archive_request",
             "synthesis:publish",
             "synthesis:withdraw",
             "synthesis:new_version",
