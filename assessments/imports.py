@@ -444,14 +444,7 @@ def write_cycles(importer: HistoryImporter, rows: list[dict[str, Any]], actor: P
     # than the file's rows themselves.
     answers = chain(
         (
-            Answer(
-                programme=programme,
-                assessment=assessment,
-                question_id=question_id,
-                value=value,
-                finding=finding,
-                updated_by=actor.user,
-            )
+            _answer(assessment, question_id, value, finding, actor)
             for assessment, item in zip(new, creates, strict=True)
             for question_id, (value, finding) in item.answers.items()
         ),
@@ -517,6 +510,17 @@ def write_cycles(importer: HistoryImporter, rows: list[dict[str, Any]], actor: P
     }
 
 
+def _answer(assessment: Assessment, question_id: int, value: str, finding: str, actor: Principal) -> Answer:
+    return Answer(
+        programme_id=assessment.programme_id,
+        assessment=assessment,
+        question_id=question_id,
+        value=value,
+        finding=finding,
+        updated_by=actor.user,
+    )
+
+
 def _revise(
     cycles: list[_Cycle], programme: Programme, actor: Principal, new_answers: list[Answer]
 ) -> tuple[list[tuple[Assessment, dict[int, tuple[str, str]]]], int]:
@@ -542,16 +546,7 @@ def _revise(
             changes[question_id] = (old[0] if old else "", value)
             answer = rows.get((assessment.pk, question_id))
             if answer is None:
-                new_answers.append(
-                    Answer(
-                        programme=programme,
-                        assessment=assessment,
-                        question_id=question_id,
-                        value=value,
-                        finding=finding,
-                        updated_by=actor.user,
-                    )
-                )
+                new_answers.append(_answer(assessment, question_id, value, finding, actor))
             else:
                 answer.value, answer.finding, answer.updated_by = value, finding, actor.user
                 answer.version += 1

@@ -17,6 +17,7 @@ database as it was.
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from collections.abc import Iterable, Iterator
@@ -29,6 +30,7 @@ from typing import Any
 import dj_database_url
 import psycopg2
 from django.apps import apps
+from django.core.management.base import CommandError, CommandParser
 from django.db import connections, models
 from django.utils import timezone
 from psycopg2 import sql
@@ -235,6 +237,29 @@ def ensure_loader_role(*, app_role: str, superuser_params: dict[str, Any]) -> bo
     finally:
         admin.close()
     return True
+
+
+def add_loader_arguments(parser: CommandParser) -> None:
+    """The options of a command that connects as the loader role (seed_scale, restore_programme)."""
+    parser.add_argument(
+        "--loader-url",
+        default=os.environ.get("LOADER_DATABASE_URL"),
+        help=f"Credentials of the {LOADER_ROLE} role as a URL (its database name is ignored); "
+        f"default LOADER_DATABASE_URL, else the configured server as {LOADER_ROLE}.",
+    )
+    parser.add_argument(
+        "--superuser-url",
+        default=os.environ.get("SUPERUSER_DATABASE_URL"),
+        help=f"A superuser, used only to create {LOADER_ROLE} when it is missing; "
+        "default SUPERUSER_DATABASE_URL, else postgres on the configured server.",
+    )
+
+
+def loader_for_command(*, loader_url: str | None, superuser_url: str | None) -> Loader:
+    try:
+        return Loader.connect(loader_url=loader_url, superuser_url=superuser_url)
+    except (LoaderRoleMissing, psycopg2.Error) as error:
+        raise CommandError(f"Cannot connect as {LOADER_ROLE}: {str(error).strip()}") from error
 
 
 @dataclass

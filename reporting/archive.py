@@ -96,7 +96,6 @@ class Part:
     model: type[models.Model]
     shared: bool
     ids: set[int] = field(default_factory=set)
-    condition: str = ""  # extra SQL on top of the ids, for shared parts
 
     @property
     def label(self) -> str:

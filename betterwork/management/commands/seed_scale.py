@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-import psycopg2
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management import call_command, get_commands
@@ -35,14 +34,14 @@ from betterwork import tenancy
 from betterwork.demo import DEMO_PASSWORD, DemoContext
 from betterwork.models import Programme, Role
 from betterwork.scale import (
-    LOADER_ROLE,
     SCALE_CODE_PATTERN,
     SCALE_DOMAIN,
     Loader,
-    LoaderRoleMissing,
     ScaleContext,
     ScaleProgramme,
     ScaleSize,
+    add_loader_arguments,
+    loader_for_command,
     scale_programmes,
 )
 
@@ -110,18 +109,7 @@ class Command(BaseCommand):
             action="store_false",
             help=f"Skip the rollups after the load (then run manage.py {ROLLUPS_COMMAND} yourself).",
         )
-        parser.add_argument(
-            "--loader-url",
-            default=os.environ.get("LOADER_DATABASE_URL"),
-            help=f"Credentials of the {LOADER_ROLE} role as a URL (its database name is ignored); "
-            f"default LOADER_DATABASE_URL, else the configured server as {LOADER_ROLE}.",
-        )
-        parser.add_argument(
-            "--superuser-url",
-            default=os.environ.get("SUPERUSER_DATABASE_URL"),
-            help=f"A superuser, used only to create {LOADER_ROLE} when it is missing; "
-            "default SUPERUSER_DATABASE_URL, else postgres on the configured server.",
-        )
+        add_loader_arguments(parser)
 
     def handle(
         self,
@@ -145,10 +133,7 @@ class Command(BaseCommand):
         modules = scale_modules()
         models = [model for module in modules for model in module.MODELS]
         tables = [model._meta.db_table for model in models]
-        try:
-            loader = Loader.connect(loader_url=loader_url, superuser_url=superuser_url)
-        except (LoaderRoleMissing, psycopg2.Error) as error:
-            raise CommandError(f"Cannot connect as {LOADER_ROLE}: {str(error).strip()}") from error
+        loader = loader_for_command(loader_url=loader_url, superuser_url=superuser_url)
         size = ScaleSize(programmes, factories, cycles, questions, seed)
         try:
             occupied = loader.occupied(tables)

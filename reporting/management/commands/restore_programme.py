@@ -5,17 +5,15 @@ failure undoes the whole restore (``reporting.archive``)."""
 from __future__ import annotations
 
 import gzip
-import os
 import sys
 import time
 from pathlib import Path
 from typing import IO, Any, cast
 
-import psycopg2
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from betterwork.scale import LOADER_ROLE, Loader, LoaderRoleMissing
+from betterwork.scale import add_loader_arguments, loader_for_command
 from reporting.archive import ArchiveError, restore_archive
 
 
@@ -24,17 +22,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("archive", help="The archive (.json or .json.gz).")
-        parser.add_argument(
-            "--loader-url",
-            default=os.environ.get("LOADER_DATABASE_URL"),
-            help=f"Credentials of the {LOADER_ROLE} role as a URL; default LOADER_DATABASE_URL, "
-            f"else the configured server as {LOADER_ROLE}.",
-        )
-        parser.add_argument(
-            "--superuser-url",
-            default=os.environ.get("SUPERUSER_DATABASE_URL"),
-            help=f"A superuser, used only to create {LOADER_ROLE} when it is missing.",
-        )
+        add_loader_arguments(parser)
 
     def handle(
         self, *args: Any, archive: str, loader_url: str | None, superuser_url: str | None, **options: Any
@@ -42,10 +30,7 @@ class Command(BaseCommand):
         path = Path(archive)
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
-        try:
-            loader = Loader.connect(loader_url=loader_url, superuser_url=superuser_url)
-        except (LoaderRoleMissing, psycopg2.Error) as error:
-            raise CommandError(f"Cannot connect as {LOADER_ROLE}: {str(error).strip()}") from error
+        loader = loader_for_command(loader_url=loader_url, superuser_url=superuser_url)
         started = time.perf_counter()
         bar = tqdm(unit=" rows", unit_scale=True, file=sys.stderr, disable=None, desc="Restoring")
         try:
