@@ -40,7 +40,6 @@ class BarProgress(Progress):
             total=total or None,
             desc=str(STAGES[name]),
             unit=" rows",
-            unit_scale=True,
             file=sys.stderr,
             disable=None,
         )
@@ -89,7 +88,7 @@ def run_import(
         importer.max_rows *= LARGER
         importer.progress = bar = BarProgress()
         started = time.perf_counter()
-        bar.stage("checking", 0)
+        bar.stage("reading", 0)
         run = import_preview(
             actor=actor,
             programme=programme,

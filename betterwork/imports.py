@@ -65,6 +65,7 @@ NEW = "new"
 # --- How far applying a run has come ------------------------------------------------------------
 
 STAGES = {
+    "reading": gettext_lazy("Reading and checking the file"),
     "checking": gettext_lazy("Checking the file again"),
     "writing": gettext_lazy("Writing the rows"),
     "counting": gettext_lazy("Updating the dashboards"),

@@ -36,9 +36,7 @@ class Command(BaseCommand):
         if not path.parent.is_dir():
             raise CommandError(f"No such folder: {path.parent}")
         started = time.perf_counter()
-        bar = tqdm(
-            unit=" rows", unit_scale=True, file=sys.stderr, disable=None, desc=f"Exporting {chosen.code}"
-        )
+        bar = tqdm(unit=" rows", file=sys.stderr, disable=None, desc=f"Exporting {chosen.code}")
         partial = path.with_name(path.name + ".partial")
         try:
             with _open(partial) as out:

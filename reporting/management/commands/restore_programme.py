@@ -32,7 +32,7 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}")
         loader = loader_for_command(loader_url=loader_url, superuser_url=superuser_url)
         started = time.perf_counter()
-        bar = tqdm(unit=" rows", unit_scale=True, file=sys.stderr, disable=None, desc="Restoring")
+        bar = tqdm(unit=" rows", file=sys.stderr, disable=None, desc="Restoring")
         try:
             with _open(path) as source:
                 summary = restore_archive(
