@@ -25,6 +25,7 @@ from advisory.forms import (
 )
 from advisory.models import ImprovementPlan, ItemStatus, PlanItem, ProgressStatus
 from betterwork import permissions
+from betterwork.files import open_stored
 from betterwork.forms import add_service_error
 from betterwork.middleware import principal_of, programme_of
 from betterwork.spreadsheets import Format, export_response
@@ -386,7 +387,7 @@ def evidence_download(request: HttpRequest, programme_code: str, pk: int, eviden
     item, _principal = _item_for(request, pk)
     evidence = selectors.access_evidence(item=item, evidence_id=evidence_id)
     return FileResponse(
-        evidence.file.open("rb"),
+        open_stored(evidence.file),
         as_attachment=evidence.content_type == "application/pdf",
         filename=evidence.original_name,
         content_type=evidence.content_type,

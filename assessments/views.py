@@ -42,6 +42,7 @@ from assessments.models import (
 )
 from betterwork import permissions
 from betterwork import selectors as people_selectors
+from betterwork.files import open_stored
 from betterwork.forms import add_service_error
 from betterwork.import_views import import_page, import_step
 from betterwork.middleware import principal_of, programme_of
@@ -497,7 +498,7 @@ def attachment_download(
         raise Http404
     attachment = selectors.access_attachment(assessment=assessment, attachment_id=attachment_id)
     response = FileResponse(
-        attachment.file.open("rb"),
+        open_stored(attachment.file),
         content_type=attachment.content_type,
         as_attachment=attachment.content_type == "application/pdf",
         filename=attachment.original_name,

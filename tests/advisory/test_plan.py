@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
@@ -180,6 +181,12 @@ def test_the_factory_adds_its_own_items_and_evidence(kh, plan, hr, settings, tmp
     upload = SimpleUploadedFile("fountain.png", photo.getvalue(), content_type="image/png")
     evidence = run(hr, kh, services.evidence_add, item=item, upload=upload)
     assert evidence.content_type == "image/png"
+    client = Client()
+    client.force_login(hr)
+    url = f"/p/KH/advisory/items/{item.pk}/evidence/{evidence.pk}/"
+    assert client.get(url).status_code == 200
+    evidence.file.storage.delete(evidence.file.name)
+    assert client.get(url).status_code == 404  # gone from storage: not found, not an error
     with pytest.raises(ValidationError, match="Only photos"):
         run(
             hr,

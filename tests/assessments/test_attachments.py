@@ -111,3 +111,12 @@ def test_upload_and_list_through_the_api(kh, team, planned, started):
     bad = api.post(base, {"file": SimpleUploadedFile("x.exe", b"MZ\x90")}, format="multipart")
     assert bad.status_code == 400 and "Only photos" in str(bad.json())
     assert [a["original_name"] for a in api.get(base).json()] == ["exit.jpg"]
+
+
+def test_a_file_gone_from_storage_is_not_found_rather_than_an_error(client, kh, team, planned, started):
+    upload(client, planned, started, "payroll.pdf", b"%PDF-1.7\n...", "application/pdf")
+    with tenancy.scope({kh.pk}):
+        attachment = Attachment.objects.get()
+    attachment.file.storage.delete(attachment.file.name)
+    response = client.get(f"/p/KH/assessments/{planned.pk}/attachments/{attachment.pk}/")
+    assert response.status_code == 404
