@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,16 +57,30 @@ def programme_today(programme: Any) -> dt.date:
 
 def tool_for(*, programme_code: str, on: dt.date) -> ToolVersion:
     """The published tool in force on a date: the country's own, else the global template."""
-    for tool in (programme_code, "global"):
-        version = (
-            ToolVersion.objects.filter(tool=tool, status=ToolStatus.PUBLISHED, effective_from__lte=on)
-            .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
-            .order_by("-effective_from")
-            .first()
+    version = tools_in_force(programme_code=programme_code, days=[on])[on]
+    if version is None:
+        raise ValidationError(_("No published compliance tool is in force on %(date)s.") % {"date": on})
+    return version
+
+
+def tools_in_force(*, programme_code: str, days: Iterable[dt.date]) -> dict[dt.date, ToolVersion | None]:
+    """``tool_for`` of each day (None where no tool is in force), in one query however many days."""
+    published = list(
+        ToolVersion.objects.filter(tool__in=[programme_code, "global"], status=ToolStatus.PUBLISHED).order_by(
+            "-effective_from"
         )
-        if version is not None:
-            return version
-    raise ValidationError(_("No published compliance tool is in force on %(date)s.") % {"date": on})
+    )
+    found: dict[dt.date, ToolVersion | None] = {}
+    for day in days:
+        in_force = [
+            v
+            for v in published
+            if v.effective_from <= day and (v.effective_to is None or v.effective_to >= day)
+        ]
+        found[day] = next(
+            (v for tool in (programme_code, "global") for v in in_force if v.tool == tool), None
+        )
+    return found
 
 
 def assessor_ids(assessment: Assessment) -> set[int]:

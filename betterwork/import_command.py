@@ -89,15 +89,15 @@ def run_import(
         importer.progress = bar = BarProgress()
         started = time.perf_counter()
         bar.stage("reading", 0)
-        run = import_preview(
-            actor=actor,
-            programme=programme,
-            importer=importer,
-            target=programme,
-            content=path.read_bytes(),
-            filename=path.name,
-        )
-        bar.advance(run.row_count)
+        with path.open("rb") as content:  # read a chunk at a time, never whole
+            run = import_preview(
+                actor=actor,
+                programme=programme,
+                importer=importer,
+                target=programme,
+                content=content,
+                filename=path.name,
+            )
         bar.close()
         out.write(f"Checked {run.row_count:,} rows in {time.perf_counter() - started:.1f} s.")
         if run.errors:

@@ -95,7 +95,7 @@ def import_step(
             programme=programme,
             importer=importer,
             target=target,
-            content=upload.read(),
+            content=upload,
             filename=upload.name,
         )
     return step

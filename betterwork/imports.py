@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
 from typing import Any, Protocol
@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -40,15 +41,16 @@ from betterwork.models import ImportAction, ImportRun, Programme
 from betterwork.permissions import Principal
 from betterwork.spreadsheets import (
     MAX_BYTES,
-    MAX_ERRORS,
     MAX_ROWS,
     Column,
-    ParsedTable,
+    ParsedStream,
     RowError,
+    Source,
     SpreadsheetError,
     cap_errors,
-    parse_table,
-    read_table,
+    chunks_of,
+    iter_table,
+    opened,
 )
 
 # What applying a row will do; CHOOSE: the row may be one of several existing records, and the
@@ -166,16 +168,23 @@ class Importer(Protocol):
         """Identifies what the rows go into, so a run is applied only to the target it was checked for."""
         ...
 
-    def check(self, *, rows: list[dict[str, Any]], target: Any) -> list[RowError]:
-        """Problems across rows and against the database (duplicates, unknown names, ...)."""
+    def load(self, rows: Iterator[dict[str, Any]]) -> Any:
+        """Hold the file's rows that parsed cleanly, as they are read, for ``check``, ``plan``
+        and ``apply`` (their ``rows``): a list, or for files too large for one, a temporary
+        table of the transaction they all run in."""
         ...
 
-    def plan(self, *, rows: list[dict[str, Any]], target: Any) -> list[PlannedRow]:
+    def check(self, *, rows: Any, target: Any) -> list[RowError]:
+        """Problems across rows and against the database (duplicates, unknown names, ...). A
+        list with an attribute ``more`` says that many more problems were left out."""
+        ...
+
+    def plan(self, *, rows: Any, target: Any) -> list[PlannedRow]:
         """What applying will do with each checked row, for the preview; [] for an importer
         whose rows need no decision and whose effect the preview need not spell out."""
         ...
 
-    def apply(self, *, rows: list[dict[str, Any]], target: Any, actor: Principal) -> dict[str, int]:
+    def apply(self, *, rows: Any, target: Any, actor: Principal) -> dict[str, int]:
         """Write the rows and say what was done, e.g. {"created": 10, "updated": 2}.
 
         May raise ``RowsInvalid`` (or any ``ValidationError``) for a problem only found while
@@ -198,6 +207,9 @@ class BaseImporter:
 
     def target_id(self, target: Any) -> str:
         return "" if target is None else str(target.pk)
+
+    def load(self, rows: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
+        return list(rows)
 
     def check(self, *, rows: list[dict[str, Any]], target: Any) -> list[RowError]:
         return []
@@ -229,27 +241,51 @@ def _errors_of(error: ValidationError) -> list[RowError]:
     return [RowError(0, "", str(message)) for message in error.messages]
 
 
-def _check(
-    importer: Importer, content: bytes, filename: str, target: Any
-) -> tuple[ParsedTable, list[RowError]]:
-    """Read, parse and check a file: the parsed table and every problem, in row order."""
+@dataclass
+class Checked:
+    rows: Any  # what the importer's ``load`` made of the parsed rows
+    row_count: int  # non-empty data rows in the file, valid or not
+
+
+PROGRESS_EVERY = 1000  # rows read between two words to the progress
+
+
+def _counted(parsed: ParsedStream, progress: Progress) -> Iterator[dict[str, Any]]:
+    """The rows that parse cleanly, telling ``progress`` of every row read, clean or not."""
+    told = 0
+    for row in parsed.rows():
+        if parsed.row_count - told >= PROGRESS_EVERY:
+            progress.advance(parsed.row_count - told)
+            told = parsed.row_count
+        yield row
+    progress.advance(parsed.row_count - told)
+
+
+def _check(importer: Importer, content: Source, filename: str, target: Any) -> tuple[Checked, list[RowError]]:
+    """Read, parse and check a file: its rows as the importer holds them, and every problem in
+    row order. The file is read a row at a time, straight into the importer's ``load``."""
+    nothing = Checked(rows=[], row_count=0)
     try:
-        # The raw cells go once parsed: only the parsed rows stay in memory while checking.
-        parsed = parse_table(
+        parsed = ParsedStream(
             importer.columns,
-            read_table(content, filename, max_bytes=importer.max_bytes, max_rows=importer.max_rows),
+            iter_table(content, filename, max_bytes=importer.max_bytes, max_rows=importer.max_rows),
         )
+        if parsed.header_errors:
+            return nothing, parsed.errors
+        # A savepoint: a file found unreadable halfway leaves nothing of it loaded.
+        with transaction.atomic():
+            rows = importer.load(_counted(parsed, importer.progress))
     except SpreadsheetError as error:
-        return ParsedTable(rows=[], errors=[], header_errors=True), [RowError(0, "", error.message)]
-    if parsed.header_errors:
-        return parsed, parsed.errors
+        return nothing, [RowError(0, "", error.message)]
+    checked = Checked(rows=rows, row_count=parsed.row_count)
     if parsed.row_count == 0:
-        return parsed, [RowError(0, "", _("The file has no rows to import."))]
-    if len(parsed.errors) > MAX_ERRORS:
-        return parsed, parsed.errors  # already capped: more problems would not help anyone
-    errors = [*parsed.errors, *importer.check(rows=parsed.rows, target=target)]
-    errors.sort(key=lambda error: error.row)
-    return parsed, cap_errors(errors)
+        return checked, [RowError(0, "", _("The file has no rows to import."))]
+    if parsed.more_errors:
+        # Already more problems than anyone would read: checking against the data would not help.
+        return checked, cap_errors(parsed.errors, parsed.more_errors)
+    found = importer.check(rows=rows, target=target)
+    errors = sorted([*parsed.errors, *found], key=lambda error: error.row)
+    return checked, cap_errors(errors, getattr(found, "more", 0))
 
 
 def _as_json(errors: list[RowError]) -> list[dict[str, Any]]:
@@ -263,37 +299,56 @@ def import_preview(
     programme: Programme,
     importer: Importer,
     target: Any,
-    content: bytes,
+    content: Source,
     filename: str,
 ) -> ImportRun:
-    """Check an upload and store it as a run: ``previewed`` when clean, else ``rejected`` with its
-    errors. Nothing is imported, so nothing is audited."""
-    parsed, errors = _check(importer, content, filename, target)
-    plan = [] if errors else importer.plan(rows=parsed.rows, target=target)
+    """Check an upload (its bytes, or the file open for reading) and store it as a run:
+    ``previewed`` when clean, with the file kept in storage for the confirmation, else
+    ``rejected`` with its errors. Nothing is imported, so nothing is audited."""
+    source = opened(content)
+    checked, errors = _check(importer, source, filename, target)
+    plan = [] if errors else importer.plan(rows=checked.rows, target=target)
+    digest = hashlib.sha256()
+    for chunk in chunks_of(source):
+        digest.update(chunk)
     run = ImportRun(
         programme=programme,
         kind=importer.kind,
         target_id=importer.target_id(target),
         # The name as the person's computer knows it, keeping the extension if it is too long.
         filename=PurePath(filename.replace("\\", "/")).name[-200:],
-        # Only a clean file can be confirmed, so only a clean file is kept.
-        content=b"" if errors else content,
-        sha256=hashlib.sha256(content).hexdigest(),
+        sha256=digest.hexdigest(),
         status=ImportRun.Status.REJECTED if errors else ImportRun.Status.PREVIEWED,
-        row_count=parsed.row_count,
+        row_count=checked.row_count,
         errors=_as_json(errors),
         plan=[planned.as_dict() for planned in plan],
         created_by=actor.user,
     )
-    run.save()
+    if not errors:  # only a clean file can be confirmed, so only a clean file is kept
+        run.file.save(run.filename, File(source), save=False)
+    try:
+        run.save()
+    except Exception:
+        if run.file:
+            run.file.delete(save=False)
+        raise
     return run
+
+
+def _forget_file(run: ImportRun) -> None:
+    """The run's stored upload is no longer needed: removed from storage once the transaction
+    that says so commits."""
+    if run.file:
+        name, storage = str(run.file.name), run.file.storage
+        run.file = None  # type: ignore[assignment]
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 def _reject(run: ImportRun, errors: list[RowError]) -> ImportRun:
     run.status = ImportRun.Status.REJECTED
     run.errors = _as_json(errors)
-    run.content = b""
-    run.save(update_fields=["status", "errors", "content"])
+    _forget_file(run)
+    run.save(update_fields=["status", "errors", "file"])
     return run
 
 
@@ -335,11 +390,17 @@ def _apply(
         )
 
     importer.progress.stage("checking", locked.row_count)
-    parsed, errors = _check(importer, bytes(locked.content), locked.filename, target)
-    importer.progress.advance(locked.row_count)
+    try:
+        with locked.file.open("rb") as stored:
+            checked, errors = _check(importer, stored, locked.filename, target)
+    except (FileNotFoundError, ValueError):  # ValueError: a run without a file
+        checked, errors = (
+            Checked(rows=[], row_count=0),
+            [RowError(0, "", _("The file checked is no longer kept: upload it again."))],
+        )
     if errors:
         return _reject(locked, errors), None
-    plan = importer.plan(rows=parsed.rows, target=target)
+    plan = importer.plan(rows=checked.rows, target=target)
     if _plan_changed(locked.plan, plan):
         locked.plan = [planned.as_dict() for planned in plan]
         locked.save(update_fields=["plan"])
@@ -362,16 +423,16 @@ def _apply(
         # A savepoint: a failure while writing undoes every row written, yet the run's
         # rejection below is still saved.
         with transaction.atomic():
-            importer.progress.stage("writing", parsed.row_count)
-            summary = importer.apply(rows=parsed.rows, target=target, actor=actor)
+            importer.progress.stage("writing", checked.row_count)
+            summary = importer.apply(rows=checked.rows, target=target, actor=actor)
     except ValidationError as error:
         return _reject(locked, cap_errors(_errors_of(error))), None
 
     locked.status = ImportRun.Status.APPLIED
     locked.summary = dict(summary)
     locked.applied_at = timezone.now()
-    locked.content = b""  # the rows now live in the app's own tables
-    locked.save(update_fields=["status", "summary", "applied_at", "content"])
+    _forget_file(locked)  # the rows now live in the app's own tables
+    locked.save(update_fields=["status", "summary", "applied_at", "file"])
     audit.record(
         actor=actor.user,
         action="import.apply",
@@ -470,4 +531,4 @@ def apply_in_background(run_id: int, importer_path: str) -> str:
 
 def import_run_for(*, run_id: int, kind: str, target_id: str) -> ImportRun | None:
     """A run of this kind and target in the current scope (without the stored file), or None."""
-    return ImportRun.objects.filter(pk=run_id, kind=kind, target_id=target_id).defer("content").first()
+    return ImportRun.objects.filter(pk=run_id, kind=kind, target_id=target_id).first()

@@ -128,7 +128,7 @@ class ImportCreate(_ImportView):
             programme=programme,
             importer=importer,
             target=programme,
-            content=upload.read(),
+            content=upload,
             filename=upload.name or "",
         )
         return Response(ImportRunOutput(run).data, status=status.HTTP_201_CREATED)

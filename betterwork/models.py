@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import date, datetime
+from pathlib import PurePath
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -275,6 +277,10 @@ class ImportAction(models.TextChoices):
     CHOOSE = "choose", _("To choose")
 
 
+def import_path(instance: ImportRun, filename: str) -> str:
+    return f"imports/{instance.programme_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
 class ImportRun(TenantModel):
     """One spreadsheet uploaded for import: checked first (the preview), applied on confirmation.
 
@@ -292,7 +298,9 @@ class ImportRun(TenantModel):
     # What the rows go into (a training session, ...); empty when the import has no one target.
     target_id = models.CharField(max_length=64, blank=True)
     filename = models.CharField(_("file name"), max_length=200)
-    content = models.BinaryField(default=b"")
+    # The checked upload, kept in storage (read again a chunk at a time on confirmation) until it
+    # is applied or rejected.
+    file = models.FileField(upload_to=import_path, blank=True, max_length=300)
     sha256 = models.CharField(max_length=64)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PREVIEWED)
     row_count = models.PositiveIntegerField(_("rows"), default=0)

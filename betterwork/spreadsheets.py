@@ -7,6 +7,7 @@ all-or-nothing import.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -18,9 +19,10 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from itertools import batched, chain, islice
 from pathlib import PurePath
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -32,8 +34,8 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
 # A 5 MB XLSX is a zip archive; this bounds what it may unpack to (a "zip bomb" stops here).
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
-SHARED_UP_TO = 40  # characters: longer values (findings, names) rarely repeat
 MAX_ERRORS = 500
+DECODE_CHUNK = 1024 * 1024  # bytes of a file read at a time
 EXTENSIONS = (".csv", ".xlsx")
 CSV_DELIMITERS = (",", ";", "\t")
 
@@ -68,15 +70,41 @@ def _too_many_rows(max_rows: int) -> SpreadsheetError:
 # --- Reading ------------------------------------------------------------------------------
 
 
-def read_table(
-    content: bytes, filename: str, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
-) -> list[list[str]]:
-    """The first sheet of a CSV or XLSX file as rows of stripped text cells.
+Source = bytes | IO[bytes] | File  # a file's bytes, or the file open for reading (seekable)
 
-    Empty rows are kept (as empty lists) so that a row's index + 1 is the row number the
-    person sees in their spreadsheet program.
+
+def opened(source: Source) -> IO[bytes]:
+    """The file to read, a chunk at a time, from its start."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(source)
+    data = source.file if isinstance(source, File) else source
+    if data is None:
+        raise ValueError("The file is closed.")
+    data.seek(0)
+    return data
+
+
+def chunks_of(data: IO[bytes]) -> Iterator[bytes]:
+    """The file from its start, ``DECODE_CHUNK`` bytes at a time."""
+    data.seek(0)
+    while chunk := data.read(DECODE_CHUNK):
+        yield chunk
+
+
+def iter_table(
+    source: Source, filename: str, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
+) -> Iterator[list[str]]:
+    """The first sheet of a CSV or XLSX file, row by row, as stripped text cells: a file of any
+    size is read in memory the size of a row, a chunk of the file at a time.
+
+    Empty rows come too (as empty lists) so that the row's place, counting from 1, is the row
+    number the person sees in their spreadsheet program. Raises ``SpreadsheetError`` as soon as
+    the file proves unreadable, too large or too long, which may be after many rows.
     """
-    if len(content) > max_bytes:
+    data = opened(source)
+    size = data.seek(0, io.SEEK_END)
+    data.seek(0)
+    if size > max_bytes:
         raise SpreadsheetError(
             _("This file is larger than %(max)s MB. Split it into smaller files.")
             % {"max": max_bytes // (1024 * 1024)}
@@ -86,17 +114,16 @@ def read_table(
         raise _unreadable(_("the old .xls format is not supported; save it as .xlsx or .csv."))
     if extension not in EXTENSIONS:
         raise _unreadable(_("only .csv and .xlsx files are accepted."))
-    if not content.strip():
+    if all(not chunk.strip() for chunk in chunks_of(data)):
         raise _unreadable(_("the file is empty."))
-    raw_rows = _csv_rows(content) if extension == ".csv" else _xlsx_rows(content)
-    rows: list[list[str]] = []
+    return _rows_of(_csv_rows(data) if extension == ".csv" else _xlsx_rows(data), max_rows)
+
+
+def _rows_of(raw_rows: Generator[Sequence[Any]], max_rows: int) -> Iterator[list[str]]:
     filled = 0
-    # One string object per short value, however often it repeats (ids, dates, keys, answers):
-    # a file of 100,000 answers takes a third less memory.
-    shared: dict[str, str] = {}
     with closing(raw_rows):  # stopping early (too many rows) closes the workbook at once
         for raw in raw_rows:
-            row = [_shared(_cell_text(value), shared) for value in raw]
+            row = [_cell_text(value) for value in raw]
             while row and row[-1] == "":
                 row.pop()
             if row:
@@ -104,40 +131,53 @@ def read_table(
                 # The header row comes on top of max_rows rows of data.
                 if filled > max_rows + 1:
                     raise _too_many_rows(max_rows)
-            rows.append(row)
+            yield row
+    if not filled:
+        raise _unreadable(_("the file is empty."))
+
+
+def read_table(
+    source: Source, filename: str, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
+) -> list[list[str]]:
+    """The whole first sheet at once (``iter_table``), without the empty rows at its end."""
+    rows = list(iter_table(source, filename, max_bytes=max_bytes, max_rows=max_rows))
     while rows and not rows[-1]:
         rows.pop()
-    if not rows:
-        raise _unreadable(_("the file is empty."))
     return rows
 
 
-def _shared(text: str, shared: dict[str, str]) -> str:
-    return shared.setdefault(text, text) if len(text) <= SHARED_UP_TO else text
-
-
-def _decode(content: bytes) -> str:
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        # Excel's "Unicode text" export.
+def _encoding(data: IO[bytes]) -> str:
+    """How the text is encoded: UTF-16 with a byte order mark (Excel's "Unicode text"), else
+    UTF-8, else the Windows code page older Excel versions save CSV in. Decoded a chunk at a time,
+    to look at, not to keep."""
+    data.seek(0)
+    if data.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+        candidates = [("utf-16", _("the text is not valid UTF-16."))]
+    else:
+        candidates = [
+            ("utf-8-sig", ""),
+            ("cp1252", _("the text is neither UTF-8 nor Windows-1252; save it as CSV UTF-8.")),
+        ]
+    for encoding, failure in candidates:
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            return content.decode("utf-16")
+            for chunk in chunks_of(data):
+                if "\x00" in decoder.decode(chunk):
+                    raise _unreadable(_("this is not a text file."))
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError as error:
-            raise _unreadable(_("the text is not valid UTF-16.")) from error
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        # Older Excel versions save CSV in the Windows code page.
-        return content.decode("cp1252")
-    except UnicodeDecodeError as error:
-        raise _unreadable(_("the text is neither UTF-8 nor Windows-1252; save it as CSV UTF-8.")) from error
+            if failure:
+                raise _unreadable(failure) from error
+            continue
+        data.seek(0)
+        return encoding
+    raise AssertionError("the last encoding tried reports its own failure")
 
 
-def _sniff_delimiter(text: str) -> str:
+def _sniff_delimiter(lines: Iterable[str]) -> str:
     """The separator used in the first non-empty line (Excel writes ';' where ',' is the
     decimal comma), counting only outside quoted text."""
-    for line in text.splitlines():
+    for line in lines:
         if line.strip():
             unquoted = re.sub(r'"[^"]*"', "", line)
             counts = {delimiter: unquoted.count(delimiter) for delimiter in CSV_DELIMITERS}
@@ -146,30 +186,32 @@ def _sniff_delimiter(text: str) -> str:
     return ","
 
 
-def _csv_rows(content: bytes) -> Generator[Sequence[Any]]:
-    text = _decode(content)
-    if "\x00" in text:
-        raise _unreadable(_("this is not a text file."))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+def _csv_rows(data: IO[bytes]) -> Generator[Sequence[Any]]:
+    text = io.TextIOWrapper(data, encoding=_encoding(data), newline="")
     try:
-        yield from reader
+        delimiter = _sniff_delimiter(line for line in text)
+        text.seek(0)
+        yield from csv.reader(text, delimiter=delimiter)
     except csv.Error as error:
         raise _unreadable(str(error)) from error
+    finally:
+        text.detach()  # the file is the caller's to close
 
 
-def _xlsx_rows(content: bytes) -> Generator[Sequence[Any]]:
+def _xlsx_rows(data: IO[bytes]) -> Generator[Sequence[Any]]:
     # openpyxl itself parses XML with defusedxml (a dependency), which stops entity bombs.
     from openpyxl import load_workbook
 
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        with zipfile.ZipFile(data) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile as error:
         raise _unreadable(_("it is not a valid XLSX file.")) from error
     if unpacked > MAX_UNPACKED_BYTES:
         raise _unreadable(_("its content is too large once unpacked."))
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        data.seek(0)
+        workbook = load_workbook(data, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         raise _unreadable(_("it is not a valid XLSX file.")) from error
     try:
@@ -356,11 +398,12 @@ class ParsedTable:
     header_errors: bool = False  # the header is unusable, so no row was parsed
 
 
-def cap_errors(errors: list[RowError]) -> list[RowError]:
-    """At most MAX_ERRORS errors, and a last one saying how many more there were."""
-    if len(errors) <= MAX_ERRORS:
+def cap_errors(errors: list[RowError], more: int = 0) -> list[RowError]:
+    """At most MAX_ERRORS errors, and a last one saying how many more there were (``more``:
+    errors already left out)."""
+    more += max(0, len(errors) - MAX_ERRORS)
+    if not more:
         return errors
-    more = len(errors) - MAX_ERRORS
     return [
         *errors[:MAX_ERRORS],
         RowError(
@@ -383,71 +426,102 @@ def _normalise_header(cell: str) -> str:
     return _fold(cell).rstrip("*").strip()
 
 
-def parse_table(columns: Sequence[Column], table: list[list[str]]) -> ParsedTable:
-    """Match the header to ``columns`` and parse every cell, collecting every problem."""
-    header_index = next((i for i, row in enumerate(table) if any(row)), None)
-    if header_index is None:
-        return ParsedTable(rows=[], errors=[RowError(0, "", _("The file is empty."))], header_errors=True)
-    header_row = header_index + 1
-    positions: dict[str, int] = {}
-    errors: list[RowError] = []
-    names = {column.key: _header_names(column) for column in columns}
-    for position, cell in enumerate(table[header_index]):
-        wanted = _normalise_header(cell)
-        if not wanted:
-            continue
-        for column in columns:
-            if wanted in names[column.key]:
-                if column.key in positions:
-                    errors.append(
-                        RowError(
-                            header_row,
-                            str(column.header),
-                            _("The column “%(column)s” appears more than once.") % {"column": column.header},
-                        )
-                    )
-                else:
-                    positions[column.key] = position
-                break
-    for column in columns:
-        if column.required and column.key not in positions:
-            errors.append(
-                RowError(
-                    header_row,
-                    "",
-                    _("The column “%(column)s” is missing.") % {"column": column.header},
-                )
-            )
-    if errors:
-        return ParsedTable(rows=[], errors=errors, header_errors=True)
+class ParsedStream:
+    """A table parsed against ``columns`` as it is read: the header at once (``errors`` and
+    ``header_errors`` say whether it is usable), then ``rows()`` yields each row that parses
+    cleanly while keeping the first ``MAX_ERRORS`` problems of the others (``more_errors``
+    counts the rest) and counting every non-empty row (``row_count``)."""
 
-    rows: list[dict[str, Any]] = []
-    row_count = 0
-    for index in range(header_index + 1, len(table)):
-        cells = table[index]
-        if not any(cells):
-            continue
-        row_count += 1
-        number = index + 1
-        parsed: dict[str, Any] = {"_row": number}
-        row_ok = True
-        for column in columns:
-            at = positions.get(column.key)
-            text = cells[at] if at is not None and at < len(cells) else ""
-            if text == "" and column.required:
-                errors.append(RowError(number, str(column.header), _("This value is required.")))
-                row_ok = False
-                parsed[column.key] = None
+    def __init__(self, columns: Sequence[Column], table: Iterable[list[str]]) -> None:
+        self.columns = columns
+        self.errors: list[RowError] = []
+        self.more_errors = 0
+        self.row_count = 0
+        self._table = enumerate(table, start=1)
+        self._positions: dict[str, int] = {}
+        self.header_errors = not self._read_header()
+
+    def _read_header(self) -> bool:
+        header_row, header = next(((n, row) for n, row in self._table if any(row)), (0, []))
+        if not header_row:
+            self.errors.append(RowError(0, "", _("The file is empty.")))
+            return False
+        names = {column.key: _header_names(column) for column in self.columns}
+        for position, cell in enumerate(header):
+            wanted = _normalise_header(cell)
+            if not wanted:
                 continue
-            try:
-                parsed[column.key] = column.parse(text)
-            except ValidationError as error:
-                errors.append(RowError(number, str(column.header), " ".join(str(m) for m in error.messages)))
-                row_ok = False
-                parsed[column.key] = None
-        if row_ok:
-            rows.append(parsed)
-    return ParsedTable(rows=rows, errors=cap_errors(errors), row_count=row_count)
+            for column in self.columns:
+                if wanted in names[column.key]:
+                    if column.key in self._positions:
+                        self.errors.append(
+                            RowError(
+                                header_row,
+                                str(column.header),
+                                _("The column “%(column)s” appears more than once.")
+                                % {"column": column.header},
+                            )
+                        )
+                    else:
+                        self._positions[column.key] = position
+                    break
+        for column in self.columns:
+            if column.required and column.key not in self._positions:
+                self.errors.append(
+                    RowError(
+                        header_row,
+                        "",
+                        _("The column “%(column)s” is missing.") % {"column": column.header},
+                    )
+                )
+        return not self.errors
+
+    def _error(self, error: RowError) -> None:
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(error)
+        else:
+            self.more_errors += 1
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        if self.header_errors:
+            return
+        positions = self._positions
+        for number, cells in self._table:
+            if not any(cells):
+                continue
+            self.row_count += 1
+            parsed: dict[str, Any] = {"_row": number}
+            row_ok = True
+            for column in self.columns:
+                at = positions.get(column.key)
+                text = cells[at] if at is not None and at < len(cells) else ""
+                if text == "" and column.required:
+                    self._error(RowError(number, str(column.header), _("This value is required.")))
+                    row_ok = False
+                    parsed[column.key] = None
+                    continue
+                try:
+                    parsed[column.key] = column.parse(text)
+                except ValidationError as error:
+                    self._error(
+                        RowError(number, str(column.header), " ".join(str(m) for m in error.messages))
+                    )
+                    row_ok = False
+                    parsed[column.key] = None
+            if row_ok:
+                yield parsed
+
+
+def parse_table(columns: Sequence[Column], table: Iterable[list[str]]) -> ParsedTable:
+    """Match the header to ``columns`` and parse every cell, collecting every problem."""
+    stream = ParsedStream(columns, table)
+    rows = list(stream.rows())
+    return ParsedTable(
+        rows=rows,
+        errors=stream.errors if stream.header_errors else cap_errors(stream.errors, stream.more_errors),
+        row_count=stream.row_count,
+        header_errors=stream.header_errors,
+    )
 
 
 # --- Writing ------------------------------------------------------------------------------

@@ -406,13 +406,22 @@ def test_preview_stores_the_run_and_nothing_else(kh, kh_manager):
     assert count(AuditEvent, kh) == 0
     with tenancy.scope({kh.pk}), transaction.atomic():
         stored = ImportRun.objects.get(pk=run.pk)
-        assert bytes(stored.content) == GOOD_FILE
+    with stored.file.open("rb") as kept:  # kept in storage for the confirmation
+        assert kept.read() == GOOD_FILE
+    assert stored.file.name.startswith(f"imports/{kh.pk}/") and stored.file.name.endswith(".csv")
 
 
 @pytest.mark.django_db
-def test_apply_writes_every_row_and_one_audit_event_and_only_once(kh, kh_manager):
-    run = apply(kh_manager, kh, preview(kh_manager, kh))
+def test_apply_writes_every_row_and_one_audit_event_and_only_once(
+    kh, kh_manager, django_capture_on_commit_callbacks
+):
+    previewed = preview(kh_manager, kh)
+    kept = previewed.file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        run = apply(kh_manager, kh, previewed)
     assert run.status == ImportRun.Status.APPLIED and run.applied_at is not None
+    # The rows now live in their own tables: the upload is no longer kept.
+    assert not run.file and not previewed.file.storage.exists(kept)
     assert run.summary == {"created": 3}
     with tenancy.scope({kh.pk}), transaction.atomic():
         assert sorted(Notification.objects.values_list("subject", flat=True)) == [

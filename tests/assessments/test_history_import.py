@@ -224,9 +224,9 @@ def test_statements_do_not_grow_with_the_file(manager, kh, tool):
     factories = [FactoryFactory(programme=kh, public_id=f"KH1{n:04d}0") for n in range(30)]
 
     def run_with(chosen):
-        rows = [
-            ["KH", f.public_id, "1", "2023-05-01", key, "C", ""]
-            for f in chosen
+        rows = [  # a visit date of its own for each factory: the tool in force is found once for all
+            ["KH", f.public_id, "1", f"2023-05-{1 + n:02d}", key, "C", ""]
+            for n, f in enumerate(chosen)
             for key in ("CL-01", "OSH-01")
         ]
         connection.queries_log.clear()  # a full log (it keeps the last 9,000) would count nothing
@@ -352,3 +352,74 @@ def test_the_page_shows_how_far_a_worker_has_come(manager, kh, mills, tool, sett
         ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.APPLIED)
     assert "<progress" not in manager.get(f"{URL}?run={run.pk}").content.decode()
     cache.delete(progress_key(run.pk))
+
+
+def test_a_file_found_too_long_halfway_is_refused_whole(manager, kh, mills, tool, monkeypatch):
+    # The rows are copied in a few at a time: the problem shows after some were already copied.
+    monkeypatch.setattr("assessments.imports.LOAD_BATCH", 2)
+    monkeypatch.setattr(HistoryImporter, "max_rows", 4)
+    page = upload(manager, two_cycles()).content.decode()
+    assert "This file has more than 4 rows" in page
+    run = latest_run(kh)
+    assert run.status == ImportRun.Status.REJECTED and finals(kh) == {}
+    # The same page, a file in bounds: the rows copied before are gone.
+    upload(manager, two_cycles()[:4])
+    assert [item["action"] for item in latest_run(kh).plan] == ["create", "create"]
+
+
+def test_a_cycle_has_one_final_date_and_a_file_of_many_problems_tells_the_first(
+    manager, kh, mills, tool, monkeypatch
+):
+    rows = [
+        [*two_cycles()[0], "2023-04-01"],
+        [*two_cycles()[1], ""],
+        [*two_cycles()[2], "2023-04-02"],
+    ]
+    page = upload(manager, rows, header=[*HEADER, "Report final on"]).content.decode()
+    assert "Row 2 says this factory&#x27;s cycle 1 became final on 2023-04-01." in page
+    assert latest_run(kh).errors == [
+        {
+            "row": 4,
+            "column": "Report final on",
+            "message": "Row 2 says this factory's cycle 1 became final on 2023-04-01.",
+        }
+    ]
+    monkeypatch.setattr("assessments.imports.MAX_ERRORS", 3)
+    monkeypatch.setattr("betterwork.spreadsheets.MAX_ERRORS", 3)
+    unknown = [["KH", f"KH99{n:04d}", "1", "2023-03-02", "CL-01", "C", ""] for n in range(7)]
+    upload(manager, unknown)
+    errors = latest_run(kh).errors
+    assert [error["row"] for error in errors] == [2, 3, 4, 0]
+    assert errors[-1]["message"] == "… and 4 more errors"
+
+
+def test_tools_in_force_on_many_visit_dates_take_one_query(kh, tool):
+    from assessments.lifecycle import tool_for, tools_in_force
+    from assessments import services
+
+    own, _ = services.tool_load(
+        data={
+            "tool": "KH",
+            "version": "2023.6",
+            "effective_from": dt.date(2023, 6, 1),
+            "questions": [
+                {
+                    "key": "KH-01",
+                    "point": "WT.OVERTIME",
+                    "noncompliant_answer": "no",
+                    "flags": [],
+                    "text": {"en": "Is overtime paid?"},
+                }
+            ],
+        },
+        publish=True,
+    )
+    days = [dt.date(2023, 1, 1) + dt.timedelta(days=n) for n in range(0, 400, 7)] + [dt.date(2019, 1, 1)]
+    with tenancy.scope({kh.pk}), transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        found = tools_in_force(programme_code="KH", days=days)
+    assert len(queries) == 1
+    assert found[dt.date(2019, 1, 1)] is None
+    # The country's own tool once in force, the global one before.
+    assert found[dt.date(2023, 5, 28)] == tool and found[dt.date(2023, 6, 4)] == own
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        assert all(found[day] == tool_for(programme_code="KH", on=day) for day in days[:-1])
