@@ -394,8 +394,8 @@ def test_a_cycle_has_one_final_date_and_a_file_of_many_problems_tells_the_first(
 
 
 def test_tools_in_force_on_many_visit_dates_take_one_query(kh, tool):
-    from assessments.lifecycle import tool_for, tools_in_force
     from assessments import services
+    from assessments.lifecycle import tool_for, tools_in_force
 
     own, _ = services.tool_load(
         data={
