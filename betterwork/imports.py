@@ -23,6 +23,7 @@ import hashlib
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import PurePath
 from typing import Any, Protocol
 
@@ -527,6 +528,28 @@ def apply_in_background(run_id: int, importer_path: str) -> str:
     finally:
         cache.delete(progress_key(run_id))
     return done.status
+
+
+def imports_expire(*, programme: Programme) -> int:
+    """The programme's runs checked but left unconfirmed for ``IMPORT_FILES_KEPT_DAYS`` days are
+    rejected, and their uploads leave the storage; how many. In the programme's scope."""
+    days = settings.IMPORT_FILES_KEPT_DAYS
+    stale = (
+        ImportRun.objects.filter(programme=programme, status=ImportRun.Status.PREVIEWED)
+        .filter(created_at__lt=timezone.now() - timedelta(days=days))
+        .select_for_update(skip_locked=True)  # a run being confirmed right now is left to it
+    )
+    message = ngettext(
+        "Not confirmed within %(days)s day: upload the file again to import it.",
+        "Not confirmed within %(days)s days: upload the file again to import it.",
+        days,
+    ) % {"days": days}
+    count = 0
+    with transaction.atomic():
+        for run in stale:
+            _reject(run, [RowError(0, "", message)])
+            count += 1
+    return count
 
 
 def import_run_for(*, run_id: int, kind: str, target_id: str) -> ImportRun | None:

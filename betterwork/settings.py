@@ -251,6 +251,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "erase-old-participant-names": {"task": "training.erase_old_participant_names", "schedule": 86400.0},
     # Buyers' subscriptions whose period ended expire, and their access to those factories stops.
     "expire-buyer-subscriptions": {"task": "buyers.expire_subscriptions", "schedule": 86400.0},
+    # Uploads checked but never confirmed leave the storage.
+    "expire-unconfirmed-imports": {"task": "betterwork.expire_unconfirmed_imports", "schedule": 86400.0},
 }
 # The clusters a factory's self-diagnosis asks (None: the core labour standards and OSH).
 SELF_DIAGNOSIS_CLUSTERS: list[str] | None = None
@@ -261,6 +263,8 @@ SCOPE_PROVIDERS = ["buyers.access.scope_for"]
 REPORT_JOBS_SELECTOR = "reporting.selectors.report_jobs"
 # A spreadsheet import of more rows than this is applied by a worker while the page waits.
 IMPORT_BACKGROUND_ROWS = int(os.environ.get("IMPORT_BACKGROUND_ROWS", "20000"))
+# A checked upload waits this long for its confirmation, then is rejected and its file removed.
+IMPORT_FILES_KEPT_DAYS = int(os.environ.get("IMPORT_FILES_KEPT_DAYS", "7"))
 # Progress reports fall due this many days after the assessment report became final.
 PROGRESS_REPORT_1_DAYS = 30
 PROGRESS_REPORT_2_DAYS = int(os.environ.get("PROGRESS_REPORT_2_DAYS", "180"))

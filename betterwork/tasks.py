@@ -80,3 +80,17 @@ def apply_import(run_id: int, importer_path: str) -> str:
     from betterwork.imports import apply_in_background
 
     return apply_in_background(run_id, importer_path)
+
+
+@shared_task(name="betterwork.expire_unconfirmed_imports")
+def expire_unconfirmed_imports() -> dict[str, int]:
+    """Uploads checked but never confirmed do not stay in storage for ever (one programme per
+    scope and transaction)."""
+    from betterwork.imports import imports_expire
+    from betterwork.models import Programme
+
+    done: dict[str, int] = {}
+    for programme in Programme.objects.order_by("code"):
+        with tenancy.scope({programme.pk}):
+            done[programme.code] = imports_expire(programme=programme)
+    return done

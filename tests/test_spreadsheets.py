@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from betterwork import spreadsheets, tenancy
@@ -557,3 +558,28 @@ def test_upload_partial_has_a_labelled_input_the_columns_and_the_template_link()
     assert 'id="id_spreadsheet_columns"' in html and "Date of birth" in html and "(optional)" in html
     assert 'href="/template.xlsx"' in html and "Download a template" in html
     assert 'enctype="multipart/form-data"' in html
+
+
+@pytest.mark.django_db
+def test_an_upload_left_unconfirmed_expires_and_leaves_the_storage(
+    kh, vn, kh_manager, vn_manager, settings, django_capture_on_commit_callbacks
+):
+    from betterwork.tasks import expire_unconfirmed_imports
+
+    settings.IMPORT_FILES_KEPT_DAYS = 7
+    stale, fresh = preview(kh_manager, kh), preview(kh_manager, kh)
+    elsewhere = preview(vn_manager, vn)
+    with tenancy.scope({kh.pk, vn.pk}), transaction.atomic():
+        ImportRun.objects.filter(pk__in=[stale.pk, elsewhere.pk]).update(
+            created_at=timezone.now() - dt.timedelta(days=8)
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert expire_unconfirmed_imports() == {"KH": 1, "VN": 1}
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        expired, kept = ImportRun.objects.get(pk=stale.pk), ImportRun.objects.get(pk=fresh.pk)
+    assert expired.status == ImportRun.Status.REJECTED and not expired.file
+    assert expired.errors[0]["message"] == "Not confirmed within 7 days: upload the file again to import it."
+    assert not stale.file.storage.exists(stale.file.name)
+    assert kept.status == ImportRun.Status.PREVIEWED and fresh.file.storage.exists(fresh.file.name)
+    with pytest.raises(ValidationError, match="has errors"):
+        apply(kh_manager, kh, expired)
