@@ -45,7 +45,7 @@ def user_invite(request: HttpRequest, programme_code: str) -> HttpResponse:
     programme, principal = _programme_manager_context(request)
     # Factory users are invited from their factory's page.
     roles = [str(r) for r in permissions.GRANTABLE_BY_PROGRAMME_MANAGER if r != Role.FACTORY]
-    form = InviteForm(request.POST or None, roles=roles)
+    form = InviteForm(request.POST or None, roles=roles, initial={"language": programme.main_language})
     if request.method == "POST" and form.is_valid():
         try:
             grant = services.user_invite(

@@ -77,6 +77,12 @@ class Programme(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def main_language(self) -> str:
+        """The first of the programme's languages the platform offers: new users' language."""
+        offered = dict(settings.LANGUAGES)
+        return next((code for code in self.languages or [] if code in offered), settings.LANGUAGE_CODE)
+
     def today(self) -> date:
         """Today in the programme's time zone: deadlines and "has this day come" are local."""
         return timezone.now().astimezone(ZoneInfo(self.time_zone)).date()

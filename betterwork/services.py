@@ -80,7 +80,7 @@ def user_invite(
     email: str,
     full_name: str,
     role: str,
-    language: str = "en",
+    language: str | None = None,
     factory: Any = None,
     is_admin: bool = False,
     manages_training: bool = False,
@@ -97,7 +97,7 @@ def user_invite(
     user = User.objects.filter(email__iexact=email).first()
     new_account = user is None
     if user is None:
-        user = User(email=email, full_name=full_name, language=language)
+        user = User(email=email, full_name=full_name, language=language or programme.main_language)
         user.set_unusable_password()
         user.full_clean()
         user.save()

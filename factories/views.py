@@ -198,7 +198,7 @@ def factory_staff(request: HttpRequest, programme_code: str, pk: int) -> HttpRes
     factory = selectors.access_factory(principal=principal, factory_id=pk, programme=programme)
     if not permissions.can_manage_factory_staff(principal, factory):
         raise Http404
-    form = StaffInviteForm(request.POST or None)
+    form = StaffInviteForm(request.POST or None, initial={"language": programme.main_language})
     if request.method == "POST" and form.is_valid():
         try:
             grant = people_services.user_invite(

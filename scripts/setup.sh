@@ -27,6 +27,8 @@ PKGS="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts
 if [ -z "${DATABASE_URL:-}" ]; then PKGS="$PKGS postgresql"; fi
 if [ -z "${REDIS_URL:-}" ]; then PKGS="$PKGS redis-server"; fi
 if [ "${SETUP_DEV:-0}" = 1 ]; then PKGS="$PKGS chromium chromium-driver poppler-utils"; fi
+# Node.js and npm for the npm development tools, when the machine has none of its own.
+if [ "${SETUP_DEV:-0}" = 1 ] && ! command -v npm >/dev/null; then PKGS="$PKGS nodejs npm"; fi
 MISSING=$(for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done | xargs)
 if [ -n "$MISSING" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -53,6 +55,10 @@ export UV_PYTHON_DOWNLOADS=never PIP_DISABLE_PIP_VERSION_CHECK=1
 if [ "${SETUP_DEV:-0}" = 1 ]; then LOCK=requirements-dev.lock; else LOCK=requirements.lock; fi
 timed .venv/bin/uv pip install -q --python .venv/bin/python -r "$LOCK"
 export PATH="$ROOT/.venv/bin:$PATH"
+# Development tools from the npm registry (package-lock.json): axe-core for the accessibility tests.
+if [ "${SETUP_DEV:-0}" = 1 ]; then
+  timed npm ci --no-audit --no-fund --loglevel=error
+fi
 
 # 3. PostgreSQL: DATABASE_URL if set; else the server on 127.0.0.1:5432 if it answers;
 #    else a private cluster under var/pg from the installed binaries, on port 54329.

@@ -5,7 +5,23 @@ document.addEventListener("DOMContentLoaded", function () {
     select.addEventListener("change", function () { select.form.submit(); });
   });
   document.querySelectorAll(".js-hide-when-scripted").forEach(function (el) { el.hidden = true; });
+  reachScrollingTables(document);
 });
+
+// A table wider than the screen scrolls inside its frame: keyboard users reach the frame with Tab
+// (then scroll it with the arrow keys), and screen readers name it after its table.
+function reachScrollingTables(root) {
+  root.querySelectorAll(".table-wrap").forEach(function (wrap) {
+    if (wrap.scrollWidth <= wrap.clientWidth || wrap.hasAttribute("tabindex")) { return; }
+    var table = wrap.querySelector("table");
+    var caption = table && table.caption;
+    var heading = wrap.closest("section, .card") && wrap.closest("section, .card").querySelector("h1, h2, h3");
+    var name = (caption || heading || document.querySelector("h1") || {}).textContent;
+    wrap.tabIndex = 0;
+    wrap.setAttribute("role", "region");
+    if (name) { wrap.setAttribute("aria-label", name.trim()); }
+  });
+}
 
 // Autosaved answers: mark a question dirty on input, clean once the server answered, and warn
 // before leaving the page while anything typed is not saved yet.
@@ -17,6 +33,7 @@ document.addEventListener("htmx:afterSwap", function (event) {
   var swapped = event.detail.elt;
   if (swapped && swapped.querySelectorAll) {
     swapped.querySelectorAll(".js-hide-when-scripted").forEach(function (el) { el.hidden = true; });
+    reachScrollingTables(swapped);
   }
 });
 window.addEventListener("beforeunload", function (event) {
