@@ -163,7 +163,9 @@ def test_the_dashboard(axe_page, live_server, kh, wide_tool):
 
 def test_a_public_synthesis_report(axe_page, live_server, kh, counted, kh_manager):
     draft = compose(kh_manager, kh, title="Fire safety in 2025 and 2026", theme_keys=FIRE)
-    as_manager(kh_manager, kh, synthesis_services.synthesis_publish, report=draft, expected_version=draft.version)
+    as_manager(
+        kh_manager, kh, synthesis_services.synthesis_publish, report=draft, expected_version=draft.version
+    )
     page = axe_page
     page.goto(f"{live_server.url}/public/{kh.code}/")
     assert_accessible(page, "a programme's public page")
