@@ -86,6 +86,8 @@ def seed(ctx: DemoContext) -> Iterator[str]:
         country = yaml.safe_load(path.read_text(encoding="utf-8"))
         if country["tool"] in ctx.programmes:
             services.tool_load(data=country, publish=True)
+    for path in sorted((TOOL_DIR / "translations").glob("global-*.yaml")):  # the template in more languages
+        services.tool_translation_load(data=yaml.safe_load(path.read_text(encoding="utf-8")))
     questions = list(Question.objects.filter(version=tool).select_related("point"))
     for code, (_facts, programme) in ctx.programmes.items():
         staff = list(

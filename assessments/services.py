@@ -9,6 +9,7 @@ import hashlib
 import json
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -44,6 +45,52 @@ def points_load(*, data: dict[str, Any]) -> tuple[int, int]:
             )
             points += 1
     return clusters, points
+
+
+@transaction.atomic
+def tool_translation_load(*, data: dict[str, Any]) -> int:
+    """Put one language's text into a tool version: its title, the names of the clusters and
+    compliance points, its questions and their guidance. A published version takes translations
+    too: they change no question, key, answer or English text, so neither its content hash nor
+    any assessment. Returns how many texts were set."""
+    language = str(data.get("language", "")).strip()
+    if language not in dict(settings.LANGUAGES) or language == "en":
+        raise ValidationError(
+            f"A translation names one of the platform's languages other than English, not {language!r}."
+        )
+    version = ToolVersion.objects.filter(tool=data.get("tool"), version=str(data.get("version"))).first()
+    if version is None:
+        raise ValidationError(f"No tool version {data.get('tool')} {data.get('version')} to translate.")
+    questions = {q.key: q for q in version.questions.all()}
+    unknown = sorted(set(data.get("questions") or {}) - set(questions))
+    if unknown:
+        raise ValidationError(f"{version} has no questions {', '.join(unknown[:10])}.")
+    count = 0
+
+    def put(texts: dict[str, str], text: Any) -> bool:
+        if not isinstance(text, str) or not text.strip():
+            return False
+        texts[language] = text.strip()
+        return True
+
+    if put(version.title, data.get("title")):
+        version.save(update_fields=["title"])
+        count += 1
+    for model, names in ((Cluster, data.get("clusters") or {}), (CompliancePoint, data.get("points") or {})):
+        for item in model.objects.filter(code__in=list(names)):
+            if put(item.name, names[item.code]):
+                item.save(update_fields=["name"])
+                count += 1
+    changed = []
+    for key, texts in (data.get("questions") or {}).items():
+        question = questions[key]
+        done = put(question.text, texts.get("text"))
+        done = put(question.guidance, texts.get("guidance")) or done
+        if done:
+            changed.append(question)
+            count += 1
+    Question.objects.bulk_update(changed, ["text", "guidance"], batch_size=500)
+    return count
 
 
 def _normalise(data: dict[str, Any], points: dict[str, CompliancePoint]) -> tuple[dict[str, Any], list[str]]:

@@ -1,4 +1,5 @@
-"""Load the compliance tool from its data files: points.yaml first, then version files."""
+"""Load the compliance tool from its data files: points.yaml first, then version files, then
+their translations (translations/<tool>-<version>.<language>.yaml)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,17 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{path.name}: {version} {outcome}, {version.questions.count()} questions, {version.status}"
             )
+        if not files:
+            self._translations()
+
+    def _translations(self) -> None:
+        """Each version's text in other languages (translations/), once the versions are there."""
+        for path in sorted((TOOL_DIR / "translations").glob("*.yaml")):
+            try:
+                count = services.tool_translation_load(data=self._read(path))
+            except ValidationError as error:
+                raise CommandError(f"{path.name}: " + "; ".join(error.messages)) from error
+            self.stdout.write(f"{path.name}: {count} texts")
 
     def _programme_codes(self) -> list[str]:
         return list(Programme.objects.values_list("code", flat=True))
