@@ -282,3 +282,12 @@ def programme_update(*, actor: Principal, programme: Programme, data: dict[str, 
 def inbox_mark_read(*, user: User | None) -> int:
     """Mark every unread notification of this user (in the request's scope) as read."""
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def user_language_set(*, user: User, language: str) -> bool:
+    """Keep the language a person chose with the switcher as theirs; whether it changed."""
+    if language not in dict(settings.LANGUAGES) or user.language == language:
+        return False
+    user.language = language
+    user.save(update_fields=["language"])
+    return True

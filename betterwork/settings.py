@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django.conf.locale
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -129,11 +130,27 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The interface's languages: every catalogue in locale/ is complete (tests/test_translations.py).
 LANGUAGES = [
     ("en", _("English")),
+    ("km", _("Khmer")),
+    ("vi", _("Vietnamese")),
     ("ar", _("Arabic")),
+    ("bn", _("Bengali")),
+    ("am", _("Amharic")),
+    ("id", _("Indonesian")),
+    ("fr", _("French")),
+    ("es", _("Spanish")),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django knows every one of them but Amharic: its name for the language switcher, and its date
+# and number formats (betterwork/formats/am; the other folders there group thousands where
+# Django does not). Khmer is named in Khmer in the switcher, as the others are in their own.
+django.conf.locale.LANG_INFO.setdefault(
+    "am", {"bidi": False, "code": "am", "name": "Amharic", "name_local": "አማርኛ"}
+)
+django.conf.locale.LANG_INFO["km"] = {**django.conf.locale.LANG_INFO["km"], "name_local": "ភាសាខ្មែរ"}
+FORMAT_MODULE_PATH = ["betterwork.formats"]
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_django"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -9,7 +9,7 @@ urlpatterns = [
     path("inbox/read/", views.inbox_mark_read, name="inbox_read"),
     path("p/<str:programme_code>/", include("reporting.archive_urls")),
     path("accounts/", include("betterwork.auth_urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.language_set, name="set_language"),
     path("p/<str:programme_code>/factories/", include("factories.urls")),
     path("p/<str:programme_code>/factories/<int:factory_id>/buyers/", include("buyers.consent_urls")),
     path(

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from betterwork import selectors, services
 from betterwork.middleware import principal_of
@@ -24,3 +25,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def inbox_mark_read(request: HttpRequest) -> HttpResponse:
     services.inbox_mark_read(user=principal_of(request).user)
     return redirect("inbox")
+
+
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The language switcher (Django's ``set_language``); a signed-in user's choice is also kept
+    on their account, so that their e-mails and their other devices follow it."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.method == "POST" and request.user.is_authenticated and response.status_code in (200, 302):
+        services.user_language_set(user=request.user, language=language)
+    return response

@@ -143,7 +143,9 @@ def _factory_user(ctx: DemoContext, programme: Programme, facts: ProgrammeFacts)
         designated_advisor=advisor
     )
     first = first_factories[0]
-    language = "ar" if "ar" in facts.languages else "en"
-    user = ctx.user(f"factory.{facts.code.lower()}@{DEMO_DOMAIN}", f"HR Manager, {first.name}", language)
+    # The factory's HR manager reads the platform in the country's language.
+    user = ctx.user(
+        f"factory.{facts.code.lower()}@{DEMO_DOMAIN}", f"HR Manager, {first.name}", programme.main_language
+    )
     ctx.grant(user, Role.FACTORY, programme=programme, factory=first, defaults={"is_admin": True})
     ctx.login(user, Role.FACTORY.label, f"{first.name} ({first.public_id})")

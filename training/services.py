@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat, Lower
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from betterwork import audit, notifications, permissions
@@ -624,8 +624,10 @@ def participant_names_erase(*, programme: Programme, today: dt.date) -> int:
     old = Participant.objects.filter(
         programme=programme, session__ends_on__lt=cutoff, name_erased_at__isnull=True
     )
+    with translation.override(programme.main_language):  # kept as data: in the programme's language
+        placeholder = _("Participant") + " "
     erased = old.update(
-        name=Concat(Value(_("Participant") + " "), Cast("id", CharField())), name_erased_at=timezone.now()
+        name=Concat(Value(placeholder), Cast("id", CharField())), name_erased_at=timezone.now()
     )
     if erased:
         audit.record(

@@ -6,7 +6,7 @@ from django import template
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language_bidi
 
-from assessments.models import in_language
+from assessments.templatetags.tool_text import in_language_marked, in_language_text
 from reporting.charts import share_bar, trend_line
 
 register = template.Library()
@@ -49,11 +49,10 @@ def trend(shares: list[float | None], label: str = "") -> SafeString:
     return trend_line(shares, label=label, rtl=get_language_bidi())
 
 
-@register.filter(name="in_language")
-def in_language_filter(texts: dict[str, str] | None) -> str:
-    """A name or question text kept in every language (a synthesis report's figures), in the
-    active language, else English."""
-    return in_language(texts) if texts else ""
+# A name or question text kept in every language (a synthesis report's figures), in the active
+# language, else English marked as such; unmarked for labels.
+register.filter("in_language", in_language_marked)
+register.filter("in_language_text", in_language_text)
 
 
 @register.filter

@@ -19,7 +19,7 @@ from django.db import transaction
 from betterwork import tenancy
 from betterwork.models import Role
 from reporting import rollups, synthesis_services
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import SCREENSHOTS, sign_in
 from tests.buyers.test_access import brand, buyer_user, consent, hr, published, subscribe  # noqa: F401
 from tests.model_factories import FactoryFactory, user_with_role
 from tests.reporting.test_rollups import make_assessment, wide_tool  # noqa: F401
@@ -172,3 +172,15 @@ def test_a_public_synthesis_report(axe_page, live_server, kh, counted, kh_manage
     page.get_by_role("link", name="Fire safety in 2025 and 2026").click()
     page.get_by_role("heading", name="Fire safety in 2025 and 2026").wait_for()
     assert_accessible(page, "a public synthesis report")
+
+
+@pytest.mark.parametrize("language", ["ar", "km", "am"])
+def test_sign_in_in_other_scripts_and_right_to_left(axe_page, live_server, kh, language):
+    page = axe_page
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert page.locator("html").get_attribute("lang") == language
+    assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"sign-in-{language}.png"), full_page=True)
+    assert_accessible(page, f"sign-in in {language}")
