@@ -19,6 +19,44 @@ class BetterworkConfig(AppConfig):
         post_save.connect(forget, sender=Programme, weak=False, dispatch_uid="programme-cache")
         post_delete.connect(forget, sender=Programme, weak=False, dispatch_uid="programme-cache-delete")
         self._forget_who_is_asking()
+        self._record_sign_ins()
+
+    def _record_sign_ins(self) -> None:
+        """Sign-ins, failed sign-ins of known accounts and lock-outs go on the audit trail."""
+        from axes.helpers import get_client_ip_address
+        from axes.signals import user_locked_out
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+        from django.http import HttpRequest
+
+        from betterwork import services
+        from betterwork.models import User
+
+        def address(request: HttpRequest | None) -> str:
+            return (get_client_ip_address(request) or "") if request is not None else ""
+
+        def account(email: object) -> User | None:
+            return User.objects.filter(email__iexact=str(email or "")).first() if email else None
+
+        def signed_in(sender: type, request: HttpRequest, user: User, **kwargs: object) -> None:
+            services.sign_in_record(user=user, action=services.SIGN_IN, address=address(request))
+
+        def failed(
+            sender: str, credentials: dict[str, object], request: HttpRequest | None = None, **kwargs: object
+        ) -> None:
+            user = account(credentials.get("username"))
+            if user is not None:
+                services.sign_in_record(user=user, action=services.SIGN_IN_FAILED, address=address(request))
+
+        def locked(
+            sender: str, request: HttpRequest, username: str, ip_address: str, **kwargs: object
+        ) -> None:
+            user = account(username)
+            if user is not None:
+                services.sign_in_record(user=user, action=services.LOCKED_OUT, address=ip_address or "")
+
+        user_logged_in.connect(signed_in, weak=False, dispatch_uid="audit-sign-in")
+        user_login_failed.connect(failed, weak=False, dispatch_uid="audit-sign-in-failed")
+        user_locked_out.connect(locked, weak=False, dispatch_uid="audit-locked-out")
 
     def _forget_who_is_asking(self) -> None:
         """A user, their grants or their API token changed: the cached copies go

@@ -291,3 +291,24 @@ def user_language_set(*, user: User, language: str) -> bool:
     user.language = language
     user.save(update_fields=["language"])
     return True
+
+
+SIGN_IN, SIGN_IN_FAILED, LOCKED_OUT = "auth.sign_in", "auth.sign_in_failed", "auth.locked_out"
+
+
+def sign_in_record(*, user: User, action: str, address: str) -> None:
+    """A sign-in, a failed one or a lock-out, on record in each programme the account works in
+    (its managers see it there), or once without a programme for an account of none."""
+    programmes = sorted(
+        {pid for pid in RoleGrant.objects.filter(user=user).values_list("programme_id", flat=True) if pid}
+    )
+    with tenancy.scope(programmes), transaction.atomic():
+        targets: list[int | None] = [*programmes] or [None]
+        for programme in targets:
+            audit.record(
+                actor=user if action == SIGN_IN else None,  # a failed attempt is by whoever typed
+                action=action,
+                obj=user,
+                programme=programme,
+                after={"address": address},
+            )

@@ -5,6 +5,7 @@ production-safe (`manage.py check --deploy` is clean) and SECRET_KEY is required
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "betterwork",
     "factories",
     "assessments",
@@ -71,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "betterwork.middleware.ScopeMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it answers a locked-out sign-in
 ]
 
 ROOT_URLCONF = "betterwork.urls"
@@ -117,7 +120,28 @@ DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATAB
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "betterwork.User"
 # The model backend, finding a session's user through the cache (betterwork.auth_cache).
-AUTHENTICATION_BACKENDS = ["betterwork.auth_cache.CachedModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "betterwork.auth_cache.CachedModelBackend",
+]
+# Five failed sign-ins from one address for one account lock that pair out for 30 minutes
+# (by pair, so nobody can lock another person out from elsewhere); a success starts the count anew.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "betterwork.views.locked_out"
+AXES_VERBOSE = False
+AXES_USERNAME_FORM_FIELD = "username"
+# The client's address: the connection's, unless TRUSTED_PROXIES (the number of reverse proxies
+# in front, each adding to X-Forwarded-For) says whose word to take; trusting the header
+# without a proxy would let anyone name a new address with each guess.
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXIES or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXIES else ["REMOTE_ADDR"]
+)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -146,3 +146,10 @@ def final(kh, team, planned):
     with tenancy.scope({kh.pk}), transaction.atomic():
         Assessment.objects.filter(pk=planned.pk).update(factory_review_until=dt.date(2026, 1, 1))
     return move(team["leader"], kh, planned, "final")
+
+
+def signs_in(client, email: str, password: str) -> bool:
+    """Whether the sign-in page lets this person in, as they would try it (the lock-out after
+    failed attempts needs the request a test client's ``login`` does not give)."""
+    response = client.post("/accounts/login/", {"username": email, "password": password})
+    return response.status_code == 302

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from betterwork import tenancy
 from betterwork.models import AuditEvent, Role, RoleGrant, User
+from tests.conftest import signs_in
 from tests.model_factories import FactoryFactory, UserFactory, grant, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def test_manager_invites_an_advisor_who_sets_a_password_and_signs_in(
         {"new_password1": "a-long-new-pass-1", "new_password2": "a-long-new-pass-1"},
     )
     assert done.status_code == 302
-    assert client.login(username="sokha@example.org", password="a-long-new-pass-1")
+    assert signs_in(client, "sokha@example.org", "a-long-new-pass-1")
     with tenancy.scope({kh.pk}):
         assert AuditEvent.objects.filter(
             action="role.grant", object_id=str(RoleGrant.objects.get(user=invited).pk)
@@ -133,7 +134,7 @@ def test_deactivate_after_confirmation_then_sign_in_fails(client, kh, kh_manager
     kh_advisor.refresh_from_db()
     assert not kh_advisor.is_active
     client.logout()
-    assert not client.login(username=kh_advisor.email, password="pass-word-123")
+    assert not signs_in(client, kh_advisor.email, "pass-word-123")
     with tenancy.scope({kh.pk}):
         assert AuditEvent.objects.filter(action="user.deactivate", object_id=str(kh_advisor.pk)).exists()
 
