@@ -175,7 +175,7 @@ def tidy(target: Target | None, started: float) -> None:
     from django.db import transaction
 
     from betterwork import tenancy
-    from betterwork.models import Programme, RoleGrant, User
+    from betterwork.models import AuditEvent, Programme, RoleGrant, User
 
     if target is None:
         return
@@ -190,9 +190,14 @@ def tidy(target: Target | None, started: float) -> None:
                 SessionStore(session.session_key).delete()
     if target.temporary_user is not None:
         programmes = list(Programme.objects.values_list("pk", flat=True))
+        user = target.temporary_user
         with tenancy.scope(programmes), transaction.atomic():
-            RoleGrant.objects.filter(user=target.temporary_user).delete()
-            target.temporary_user.delete()
+            RoleGrant.objects.filter(user=user).delete()
+            if AuditEvent.objects.filter(actor=user).exists():
+                # Its sign-ins are on the audit trail, which keeps its people: it only stops.
+                User.objects.filter(pk=user.pk).update(is_active=False)
+            else:
+                user.delete()
 
 
 # --- The server and the users -----------------------------------------------------------------

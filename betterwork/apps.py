@@ -22,30 +22,25 @@ class BetterworkConfig(AppConfig):
         self._record_sign_ins()
 
     def _record_sign_ins(self) -> None:
-        """Sign-ins, failed sign-ins of known accounts and lock-outs go on the audit trail."""
-        from axes.helpers import get_client_ip_address
+        """Failed sign-ins of known accounts and lock-outs go on the audit trail (sign-ins
+        themselves are recorded by the sign-in page: ``betterwork.views.SignInView``)."""
         from axes.signals import user_locked_out
-        from django.contrib.auth.signals import user_logged_in, user_login_failed
+        from django.contrib.auth.signals import user_login_failed
         from django.http import HttpRequest
 
         from betterwork import services
         from betterwork.models import User
 
-        def address(request: HttpRequest | None) -> str:
-            return (get_client_ip_address(request) or "") if request is not None else ""
-
         def account(email: object) -> User | None:
             return User.objects.filter(email__iexact=str(email or "")).first() if email else None
-
-        def signed_in(sender: type, request: HttpRequest, user: User, **kwargs: object) -> None:
-            services.sign_in_record(user=user, action=services.SIGN_IN, address=address(request))
 
         def failed(
             sender: str, credentials: dict[str, object], request: HttpRequest | None = None, **kwargs: object
         ) -> None:
             user = account(credentials.get("username"))
             if user is not None:
-                services.sign_in_record(user=user, action=services.SIGN_IN_FAILED, address=address(request))
+                address = services.client_address(request)
+                services.sign_in_record(user=user, action=services.SIGN_IN_FAILED, address=address)
 
         def locked(
             sender: str, request: HttpRequest, username: str, ip_address: str, **kwargs: object
@@ -54,7 +49,6 @@ class BetterworkConfig(AppConfig):
             if user is not None:
                 services.sign_in_record(user=user, action=services.LOCKED_OUT, address=ip_address or "")
 
-        user_logged_in.connect(signed_in, weak=False, dispatch_uid="audit-sign-in")
         user_login_failed.connect(failed, weak=False, dispatch_uid="audit-sign-in-failed")
         user_locked_out.connect(locked, weak=False, dispatch_uid="audit-locked-out")
 

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from betterwork import views
 from betterwork.auth_forms import EmailPasswordResetForm
 
 urlpatterns = [
@@ -11,5 +12,8 @@ urlpatterns = [
         ),
         name="password_reset",
     ),
+    path("login/", views.SignInView.as_view(), name="login"),
+    path("two-step/", views.two_factor_setup, name="two_factor_setup"),
+    path("two-step/code/", views.two_factor_verify, name="two_factor_verify"),
     path("", include("django.contrib.auth.urls")),
 ]

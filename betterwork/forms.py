@@ -152,3 +152,13 @@ class SpreadsheetUploadForm(forms.Form):
         upload = self.cleaned_data["spreadsheet"]
         upload.seek(0)
         return upload.read(), upload.name
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=10,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )

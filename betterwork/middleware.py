@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import Resolver404, resolve
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from betterwork import auth_cache, selectors, tenancy
+from betterwork import auth_cache, selectors, services, tenancy
 from betterwork.models import Programme
 from betterwork.permissions import Principal
 
@@ -120,3 +121,42 @@ class UserLanguageMiddleware:
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
         return self.get_response(request)
+
+
+class TwoFactorMiddleware:
+    """A signed-in person whose session has not given a code yet goes to give one first: to
+    the code page if they set up an authenticator, else, where their role requires one, to
+    setting it up. Signing in and out, languages, static files and the public pages stay open."""
+
+    OPEN = (
+        "/accounts/login/",
+        "/accounts/logout/",
+        "/accounts/password_reset/",
+        "/accounts/reset/",
+        "/accounts/two-step/",
+        "/i18n/",
+        "/static/",
+        "/healthz",
+        "/public/",
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        # django_otp's middleware gives the user ``is_verified``: whether this session gave a code.
+        verified = getattr(user, "is_verified", lambda: False)
+        if user.is_authenticated and not request.path_info.startswith(self.OPEN) and not verified():
+            if user.two_factor_enabled:
+                return _to("two_factor_verify", request)
+            if services.two_factor_required(user):
+                return _to("two_factor_setup", request)
+        return self.get_response(request)
+
+
+def _to(name: str, request: HttpRequest) -> HttpResponse:
+    url = reverse(name)
+    if request.method == "GET":
+        url += "?" + urlencode({"next": request.get_full_path()})
+    return HttpResponseRedirect(url)

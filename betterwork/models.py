@@ -118,6 +118,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
+    # Set once an authenticator app is confirmed (betterwork.services.two_factor_confirm): from
+    # then on every sign-in asks for its code. Kept here so requests know without a query.
+    two_factor_enabled = models.BooleanField(_("two-step sign-in"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
     objects = UserManager()

@@ -11,14 +11,16 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from betterwork import audit, permissions, tenancy
+from betterwork import audit, auth_cache, permissions, tenancy
 from betterwork.models import PROGRAMME_STAFF_ROLES, Notification, Programme, Role, RoleGrant, User
 from betterwork.permissions import Principal
 from betterwork.selectors import programme_cache_key
@@ -294,6 +296,14 @@ def user_language_set(*, user: User, language: str) -> bool:
 
 
 SIGN_IN, SIGN_IN_FAILED, LOCKED_OUT = "auth.sign_in", "auth.sign_in_failed", "auth.locked_out"
+TWO_FACTOR_ON = "auth.two_factor_on"
+
+
+def client_address(request: HttpRequest | None) -> str:
+    """The address a request came from, as the sign-in lock-out sees it (``TRUSTED_PROXIES``)."""
+    from axes.helpers import get_client_ip_address
+
+    return (get_client_ip_address(request) or "") if request is not None else ""
 
 
 def sign_in_record(*, user: User, action: str, address: str) -> None:
@@ -306,9 +316,51 @@ def sign_in_record(*, user: User, action: str, address: str) -> None:
         targets: list[int | None] = [*programmes] or [None]
         for programme in targets:
             audit.record(
-                actor=user if action == SIGN_IN else None,  # a failed attempt is by whoever typed
+                actor=None if action in (SIGN_IN_FAILED, LOCKED_OUT) else user,  # a failure: whoever typed
                 action=action,
                 obj=user,
                 programme=programme,
                 after={"address": address},
             )
+
+
+# Who must sign in with a code where TWO_FACTOR_REQUIRED is on: the people who see many
+# factories' data. Factory and buyer users may turn it on too.
+TWO_FACTOR_ROLES = frozenset({*PROGRAMME_STAFF_ROLES, Role.GLOBAL})
+
+
+def two_factor_required(user: User) -> bool:
+    return settings.TWO_FACTOR_REQUIRED and any(
+        g.role in TWO_FACTOR_ROLES for g in auth_cache.grants_of(user)
+    )
+
+
+def two_factor_device(*, user: User) -> TOTPDevice:
+    """The authenticator being set up: the one not yet confirmed, else a new secret."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+@transaction.atomic
+def two_factor_confirm(*, user: User, code: str) -> TOTPDevice | None:
+    """Turn two-step sign-in on with the first code the new authenticator shows; None when the
+    code is wrong. Other authenticators of the account are dropped: one app at a time."""
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    if device is None or not device.verify_token(code.strip()):
+        return None
+    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    user.two_factor_enabled = True
+    user.save(update_fields=["two_factor_enabled"])
+    sign_in_record(user=user, action=TWO_FACTOR_ON, address="")
+    return device
+
+
+def two_factor_check(*, user: User, code: str) -> TOTPDevice | None:
+    """The confirmed authenticator that shows this code now, if any (each code works once;
+    repeated wrong codes slow further tries down)."""
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+        if device.verify_token(code.strip()):
+            return device
+    return None

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "betterwork",
     "factories",
     "assessments",
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "betterwork.middleware.TwoFactorMiddleware",
     "betterwork.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -132,6 +136,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES",
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "betterwork.views.locked_out"
+# Two-step sign-in (a TOTP code from an authenticator app): staff of the programmes and the
+# global team must use it where this is on (production's default); anyone may set it up, and
+# whoever did is always asked for a code. The demo offers it without requiring it.
+TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", not DEBUG)
+OTP_TOTP_ISSUER = "Betterwork"
 AXES_VERBOSE = False
 AXES_USERNAME_FORM_FIELD = "username"
 # The client's address: the connection's, unless TRUSTED_PROXIES (the number of reverse proxies

@@ -1,17 +1,30 @@
-"""The signed-in user's inbox: what the platform told them."""
+"""The signed-in person's own pages: their inbox, their language, their two-step sign-in."""
 
 from __future__ import annotations
 
+import base64
+from typing import cast
+
+import segno
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
+from django_otp import login as otp_login
 
 from betterwork import selectors, services
+from betterwork.forms import TwoFactorCodeForm
 from betterwork.middleware import principal_of
+from betterwork.models import User
 
 
 @login_required
@@ -48,3 +61,66 @@ def locked_out(
         "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     }
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+@login_required
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Turn on two-step sign-in: scan the code into an authenticator app, give the first code."""
+    user = cast(User, request.user)
+    if user.two_factor_enabled and not request.user.is_verified():  # type: ignore[union-attr]
+        # Moving it to another app takes a code from the current one: a password alone never does.
+        return redirect(f"{reverse('two_factor_verify')}?next={reverse('two_factor_setup')}")
+    device = services.two_factor_device(user=user)
+    form = TwoFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        confirmed = services.two_factor_confirm(user=user, code=form.cleaned_data["code"])
+        if confirmed is not None:
+            otp_login(request, confirmed)
+            messages.success(request, _("Two-step sign-in is on: each sign-in now asks for a code."))
+            return redirect(_next_page(request))
+        form.add_error(
+            "code", _("This code is not the one the app shows now. Check the app's clock and try again.")
+        )
+    secret = base64.b32encode(device.bin_key).decode()
+    context = {
+        "form": form,
+        "qr": segno.make(device.config_url, error="m").svg_inline(scale=5, dark="#14213d", light="#ffffff"),
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        "required": services.two_factor_required(user),
+        "next": _next_page(request),
+    }
+    return render(request, "registration/two_factor_setup.html", context)
+
+
+@login_required
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in: the code the person's authenticator app shows now."""
+    form = TwoFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = services.two_factor_check(user=cast(User, request.user), code=form.cleaned_data["code"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_next_page(request))
+        form.add_error("code", _("This code is not the one the app shows now. Try the next one."))
+    return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_page(request)})
+
+
+def _next_page(request: HttpRequest) -> str:
+    """Where the person was going, if it is a page of this site; else home."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return wanted if wanted and safe else reverse("home")
+
+
+class SignInView(LoginView):
+    """Django's sign-in page; each sign-in with a password goes on the audit trail."""
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.get_user()
+        services.sign_in_record(
+            user=user, action=services.SIGN_IN, address=services.client_address(self.request)
+        )
+        return response

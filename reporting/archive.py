@@ -73,9 +73,15 @@ LEFT_OUT = {
     "auth.permission": "made by migrate",
     "auth.group": "not used: roles are role grants",
     "contenttypes.contenttype": "made by migrate",
+    "axes.accessattempt": "sign-in attempts: this installation's own security record",
+    "axes.accessattemptexpiration": "sign-in attempts: this installation's own security record",
+    "axes.accessfailurelog": "sign-in attempts: this installation's own security record",
+    "axes.accesslog": "sign-in attempts: this installation's own security record",
+    "otp_totp.totpdevice": "authenticator secrets: people set up two-step sign-in again",
 }
-# Columns never written to an archive; a restore fills them (a password nobody can sign in with).
-SECRET_COLUMNS = {"betterwork.user": {"password"}}
+# Columns never written to an archive; a restore fills them (a password nobody can sign in with,
+# two-step sign-in off: its secrets stay behind, so people set it up again).
+SECRET_COLUMNS = {"betterwork.user": {"password", "two_factor_enabled"}}
 
 
 INCOMPLETE = "The archive ends in the middle: it is not complete."

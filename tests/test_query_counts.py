@@ -885,6 +885,8 @@ PAGES: list[Page] = [
     Page("password_reset_done", "", lambda w: "/accounts/password_reset/done/", 7),
     Page("password_change", "lead", lambda w: "/accounts/password_change/", 10),
     Page("password_change_done", "lead", lambda w: "/accounts/password_change/done/", 10),
+    Page("two_factor_setup", "lead", lambda w: "/accounts/two-step/", 12),
+    Page("two_factor_verify", "lead", lambda w: "/accounts/two-step/code/", 10),
     Page(
         "password_reset_confirm",
         "",
