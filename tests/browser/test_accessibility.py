@@ -184,3 +184,20 @@ def test_sign_in_in_other_scripts_and_right_to_left(axe_page, live_server, kh, l
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"sign-in-{language}.png"), full_page=True)
     assert_accessible(page, f"sign-in in {language}")
+
+
+def test_two_step_sign_in_pages(axe_page, live_server, kh, team, settings):
+    settings.TWO_FACTOR_REQUIRED = True
+    page = axe_page
+    lead = with_password(team["lead"])
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("E-mail address").fill(lead.email)
+    page.get_by_label("Password").fill("pass-word-123")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Set up two-step sign-in").wait_for()
+    assert page.locator(".qr svg").count() == 1
+    assert_accessible(page, "setting up two-step sign-in")
+    page.get_by_label("Code from your authenticator app").fill("000000")
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    page.get_by_text("not the one the app shows now").wait_for()
+    assert_accessible(page, "setting up two-step sign-in, with a wrong code")
