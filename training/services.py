@@ -625,9 +625,9 @@ def participant_names_erase(*, programme: Programme, today: dt.date) -> int:
         programme=programme, session__ends_on__lt=cutoff, name_erased_at__isnull=True
     )
     with translation.override(programme.main_language):  # kept as data: in the programme's language
-        placeholder = _("Participant") + " "
+        anonymous_prefix = _("Participant") + " "  # "Participant 2186": the name is gone for good
     erased = old.update(
-        name=Concat(Value(placeholder), Cast("id", CharField())), name_erased_at=timezone.now()
+        name=Concat(Value(anonymous_prefix), Cast("id", CharField())), name_erased_at=timezone.now()
     )
     if erased:
         audit.record(
