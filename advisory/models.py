@@ -275,6 +275,9 @@ class CommitteeMember(TenantModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Names of members who left long ago are erased (settings.COMMITTEE_NAMES_KEPT_DAYS); side,
+    # sex, role and term stay for the committee's figures.
+    name_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
         ordering = ["side", "name", "id"]
@@ -319,6 +322,8 @@ class Candidate(TenantModel):
     union_member = models.BooleanField(_("union member"), default=False)
     votes = models.PositiveIntegerField(_("votes"), null=True, blank=True)
     elected = models.BooleanField(_("elected"), default=False)
+    # Erased with the names of the members elected that day (settings.COMMITTEE_NAMES_KEPT_DAYS).
+    name_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
         ordering = ["-votes", "name", "id"]

@@ -384,10 +384,8 @@ def progress_snapshot(*, report: ProgressReport, today: dt.date) -> dict[str, An
                 "management": sum(1 for m in committee.members.all() if m.side == Side.MANAGEMENT),
                 "workers": sum(1 for m in committee.members.all() if m.side == Side.WORKER),
                 "women": sum(1 for m in committee.members.all() if m.sex == "female"),
-                "members": [
-                    {"name": m.name, "side": m.side, "role": m.role, "sex": m.sex}
-                    for m in committee.members.all()
-                ],
+                # No names: buyers read this report, and members' names are personal data.
+                "members": [{"side": m.side, "role": m.role, "sex": m.sex} for m in committee.members.all()],
             }
             for committee in committees
         ],

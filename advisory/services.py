@@ -20,7 +20,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from advisory.diagnosis_selectors import diagnosis_findings
@@ -38,7 +37,7 @@ from advisory.models import (
     SelfDiagnosis,
 )
 from advisory.signals import progress_report_submitted
-from assessments.attachments import clean_evidence_file
+from assessments.attachments import SUFFIXES, clean_evidence_file, evidence_name
 from assessments.models import Answer, AnswerValue, Assessment, AssessmentStatus
 from betterwork import audit, notifications, permissions
 from betterwork.permissions import Principal
@@ -412,7 +411,7 @@ def evidence_add(*, actor: Principal, item: PlanItem, upload: UploadedFile) -> P
     """A photo (re-encoded without its location data) or a PDF showing what was done."""
     _require(permissions.can_edit_plan(actor, item.plan.factory))
     content, content_type = clean_evidence_file(upload)
-    name = get_valid_filename(upload.name or "evidence")[:200] or "evidence"
+    name = evidence_name(upload)
     evidence = PlanItemEvidence(
         programme_id=item.programme_id,
         item=item,
@@ -421,7 +420,8 @@ def evidence_add(*, actor: Principal, item: PlanItem, upload: UploadedFile) -> P
         size=len(content),
         uploaded_by=actor.user,
     )
-    evidence.file.save(name, ContentFile(content), save=False)
+    # Stored under a fresh name whose extension says what the file is, not what it was called.
+    evidence.file.save(f"evidence{SUFFIXES[content_type]}", ContentFile(content), save=False)
     evidence.save()
     audit.record(
         actor=actor.user,
@@ -477,3 +477,14 @@ def progress_report_submit(
         link=reverse("advisory:progress", kwargs={"programme_code": factory.programme.code, "pk": locked.pk}),
     )
     return locked
+
+
+def evidence_downloaded(*, actor: Principal, evidence: PlanItemEvidence) -> None:
+    """A plan item's evidence may show workers and their workplace: each download is on record."""
+    audit.record(
+        actor=actor.user,
+        action="evidence.download",
+        obj=evidence,
+        programme=evidence.programme_id,
+        after={"item": evidence.item_id},
+    )

@@ -384,8 +384,9 @@ def item_reopen(request: HttpRequest, programme_code: str, pk: int) -> HttpRespo
 
 @login_required
 def evidence_download(request: HttpRequest, programme_code: str, pk: int, evidence_id: int) -> FileResponse:
-    item, _principal = _item_for(request, pk)
+    item, principal = _item_for(request, pk)
     evidence = selectors.access_evidence(item=item, evidence_id=evidence_id)
+    services.evidence_downloaded(actor=principal, evidence=evidence)
     return FileResponse(
         open_stored(evidence.file),
         as_attachment=evidence.content_type == "application/pdf",

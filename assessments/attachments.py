@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import io
+import os
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -20,6 +21,23 @@ from betterwork.permissions import Principal
 
 MAX_BYTES = 10 * 1024 * 1024
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# The extension a stored file gets from its checked type, whatever the uploader named it.
+SUFFIXES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+NAME_MAX = 200
+
+
+def evidence_name(upload: UploadedFile) -> str:
+    """The uploader's file name as shown beside the evidence: no folders, markup or control
+    characters, at most 200 characters with the extension kept ("evidence" when nothing is left)."""
+    try:
+        name = get_valid_filename(os.path.basename(str(upload.name or "").replace("\\", "/")))
+    except SuspiciousFileOperation:  # nothing but characters a file name may not keep
+        return "evidence"
+    if len(name) > NAME_MAX:
+        root, extension = os.path.splitext(name)
+        extension = extension[:16]
+        name = root[: NAME_MAX - len(extension)] + extension
+    return name
 
 
 def clean_evidence_file(upload: UploadedFile) -> tuple[bytes, str]:
@@ -30,7 +48,7 @@ def clean_evidence_file(upload: UploadedFile) -> tuple[bytes, str]:
     if data.startswith(b"%PDF-"):
         return data, "application/pdf"
     try:
-        with Image.open(io.BytesIO(data)) as probe:
+        with Image.open(io.BytesIO(data)) as probe:  # refuses a few bytes that unpack to gigabytes
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             kind = image.format or ""
@@ -45,6 +63,10 @@ def clean_evidence_file(upload: UploadedFile) -> tuple[bytes, str]:
             out = io.BytesIO()
             clean.save(out, format=kind, **({"quality": 90} if kind == "JPEG" else {}))
             return out.getvalue(), IMAGE_TYPES[kind]
+    except Image.DecompressionBombError as error:
+        raise ValidationError(
+            {"file": _("This photo has too many pixels; save it at a smaller size and try again.")}
+        ) from error
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise ValidationError(
             {"file": _("Only photos (JPEG, PNG, WebP) and PDF files are accepted.")}
@@ -62,7 +84,7 @@ def attachment_add(
     if question is not None and question.version_id != assessment.tool_version_id:
         raise ValidationError({"question": _("That question is not part of this assessment's tool.")})
     content, content_type = clean_evidence_file(upload)
-    name = get_valid_filename(upload.name or "evidence")[:200] or "evidence"
+    name = evidence_name(upload)
     attachment = Attachment(
         programme_id=assessment.programme_id,
         assessment=assessment,
@@ -87,3 +109,14 @@ def attachment_add(
         },
     )
     return attachment
+
+
+def attachment_downloaded(*, actor: Principal, attachment: Attachment) -> None:
+    """Evidence may show workers and their workplace: each download is on the audit trail."""
+    audit.record(
+        actor=actor.user,
+        action="attachment.download",
+        obj=attachment,
+        programme=attachment.programme_id,
+        after={"assessment": attachment.assessment_id, "question": attachment.question_id},
+    )

@@ -22,6 +22,8 @@ from assessments.models import (
     AssessmentAssessor,
     AssessmentStatus,
     EvidenceSource,
+    InterviewKind,
+    InterviewNote,
     Question,
     Round,
     ToolVersion,
@@ -63,6 +65,24 @@ FINDINGS = (
     "Seen during the walk-through of building {n}, confirmed by {k} workers interviewed.",
     "Records for the last three months show this on {k} of the sampled weeks.",
     "Management confirmed it; it affects about {k}0 workers on line {n}.",
+)
+# Interview notes of a visit: who (described, as assessors often do, or a made-up name) and what.
+INTERVIEWS = (
+    (
+        InterviewKind.MANAGEMENT,
+        "HR manager and payroll clerk",
+        "Overtime is planned a week ahead and posted on the board; the clerk showed the register.",
+    ),
+    (
+        InterviewKind.WORKERS,
+        "{k} sewing operators, line {n} (chosen at random, met away from supervisors)",
+        "Most said overtime is asked before shipments and refusing is hard; pay slips arrive on time.",
+    ),
+    (
+        InterviewKind.UNION,
+        "Demo Sophea, union shop steward",
+        "Meetings are held without management present; dues are deducted on request.",
+    ),
 )
 STATES_OF_LATEST = (
     (AssessmentStatus.PUBLISHED, 45),
@@ -169,7 +189,27 @@ def _factory_history(
         assessment = _assessment(factory, tool, cycle, visit, status, staff, in_round)
         if status != AssessmentStatus.PLANNED:
             previous_nc = _answers(assessment, questions, cycle, previous_nc, status, rng)
+            _interview_notes(assessment, visit, staff)
     return len(cycles)
+
+
+def _interview_notes(assessment: Assessment, visit: dt.date, staff: list[User]) -> None:
+    """The confidential notes of the visit's interviews (only the team reads them). A random
+    stream of their own: the factory's stream, and so the rest of the demo, stays as it was."""
+    rng = random.Random(f"interviews {assessment.factory.public_id} {assessment.cycle}")
+    kinds = INTERVIEWS if rng.random() >= 0.4 else INTERVIEWS[:2]  # not every factory has a union
+    InterviewNote.objects.bulk_create(
+        InterviewNote(
+            programme_id=assessment.programme_id,
+            assessment=assessment,
+            kind=kind,
+            held_on=visit + dt.timedelta(days=min(n, 1)),
+            interviewees=who.format(k=rng.randint(3, 8), n=rng.randint(1, 9)),
+            notes=notes,
+            author=staff[n % len(staff)] if staff else None,
+        )
+        for n, (kind, who, notes) in enumerate(kinds)
+    )
 
 
 def _assessment(

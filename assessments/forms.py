@@ -17,6 +17,7 @@ from assessments.models import (
     CommentKind,
     CommentOutcome,
     EvidenceSource,
+    InterviewKind,
     Question,
 )
 
@@ -142,9 +143,43 @@ class VisitForm(forms.Form):
         return data
 
 
+class InterviewNoteForm(forms.Form):
+    """One interview of the visit: who, when, what was said (confidential, see the page)."""
+
+    kind = forms.ChoiceField(label=_("Interview"), choices=InterviewKind.choices)
+    held_on = forms.DateField(label=_("Held on"), widget=forms.DateInput(attrs={"type": "date"}))
+    interviewees = forms.CharField(
+        label=_("Interviewees"),
+        max_length=300,
+        required=False,
+        help_text=_('Names or a description of the people, for example "3 sewing operators, line 4".'),
+    )
+    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 6}))
+
+
 # --- The compliance tool: the global team's pages -------------------------------------------
 
 TOOL_FILE_MAX_BYTES = 2 * 1024 * 1024
+
+
+class _ToolFileLoader(yaml.SafeLoader):
+    """Safe YAML without aliases: a few lines of anchors and aliases (``*name``) can stand for
+    billions of values, and a version file never needs them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed", self.peek_event().start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _tool_file_data(text: str) -> Any:
+    loader = _ToolFileLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 class ToolUploadForm(forms.Form):
@@ -158,7 +193,7 @@ class ToolUploadForm(forms.Form):
         if upload.size > TOOL_FILE_MAX_BYTES:
             raise forms.ValidationError(_("The file is larger than 2 MB."))
         try:
-            data = yaml.safe_load(upload.read().decode("utf-8"))
+            data = _tool_file_data(upload.read().decode("utf-8"))
         except (UnicodeDecodeError, yaml.YAMLError) as error:
             raise forms.ValidationError(
                 _("This is not a YAML or JSON file in UTF-8: %(error)s") % {"error": str(error)[:300]}

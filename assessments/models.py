@@ -371,3 +371,41 @@ class Attachment(TenantModel):
             "image/png": ".png",
             "image/webp": ".webp",
         }.get(self.content_type, "")
+
+
+class InterviewKind(models.TextChoices):
+    """Who was interviewed: the interview sources of evidence, with the same values."""
+
+    MANAGEMENT = EvidenceSource.MANAGEMENT.value, EvidenceSource.MANAGEMENT.label
+    WORKERS = EvidenceSource.WORKERS.value, EvidenceSource.WORKERS.label
+    UNION = EvidenceSource.UNION.value, EvidenceSource.UNION.label
+
+
+class InterviewNote(TenantModel):
+    """What was said in one interview of an assessment visit. Personal data: it names or
+    describes workers and quotes them, so only the assessment's assessors and the programme's
+    team leaders and managers read it, every read is audited, and it is removed once the
+    programme's kept period has passed (``settings.INTERVIEW_NOTES_KEPT_DAYS``)."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="interview_notes")
+    kind = models.CharField(_("interview"), max_length=24, choices=InterviewKind.choices)
+    held_on = models.DateField(_("held on"))
+    interviewees = models.CharField(
+        _("interviewees"),
+        max_length=300,
+        blank=True,
+        help_text=_('Names or a description of the people, for example "3 sewing operators, line 4".'),
+    )
+    notes = models.TextField(_("notes"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["held_on", "id"]
+
+    def __str__(self) -> str:
+        # Shown in the audit trail: the interview's kind and day, never who was interviewed.
+        return f"{self.get_kind_display()} · {self.held_on:%Y-%m-%d}"

@@ -22,6 +22,7 @@ from assessments.models import (
     Cluster,
     CompliancePoint,
     FindingComment,
+    InterviewNote,
     Question,
     Round,
     ToolVersion,
@@ -384,3 +385,16 @@ def access_attachment(*, assessment: Assessment, attachment_id: int) -> Attachme
     if attachment is None:
         raise Http404
     return attachment
+
+
+def interview_notes(*, assessment: Assessment) -> QuerySet[InterviewNote]:
+    """An assessment's interview notes, in the order they were held. Personal data: pages read
+    them through ``assessments.interviews``, which checks who asks and audits the reading."""
+    return InterviewNote.objects.filter(assessment=assessment).select_related("author")
+
+
+def access_interview_note(*, assessment: Assessment, note_id: int) -> InterviewNote:
+    note = InterviewNote.objects.filter(assessment=assessment, pk=note_id).select_related("author").first()
+    if note is None:
+        raise Http404
+    return note

@@ -23,4 +23,7 @@ urlpatterns = [
     path("<int:pk>/answers/<int:question_id>/", views.answer_save, name="answer"),
     path("<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
+    path("<int:pk>/interviews/", views.interview_notes, name="interviews"),
+    path("<int:pk>/interviews/<int:note_id>/", views.interview_note_edit, name="interview_edit"),
+    path("<int:pk>/interviews/<int:note_id>/delete/", views.interview_note_delete, name="interview_delete"),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,13 +18,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from assessments import attachments, cases, comments, figures, lifecycle, selectors
+from assessments import attachments, cases, comments, figures, interviews, lifecycle, selectors
 from assessments.forms import (
     AnswerForm,
     CaseNoteForm,
     CaseStatusForm,
     CommentResponseForm,
     FindingCommentForm,
+    InterviewNoteForm,
     PlanForm,
     RoundForm,
     TransitionForm,
@@ -170,6 +172,9 @@ def assessment_detail(request: HttpRequest, programme_code: str, pk: int) -> Htt
             and permissions.can_answer(principal, assessment, assessor_ids)
             else None,
             "transitions": transitions,
+            "can_read_interview_notes": permissions.can_read_interview_notes(
+                principal, assessment, assessor_ids
+            ),
             "can_answer": permissions.can_answer(principal, assessment, assessor_ids)
             and assessment.status == AssessmentStatus.IN_PROGRESS,
             "missing": lifecycle.missing_answers(assessment)[:20]
@@ -497,6 +502,7 @@ def attachment_download(
     if not permissions.can_see_visit_plans(principal_of(request), assessment.programme_id):
         raise Http404
     attachment = selectors.access_attachment(assessment=assessment, attachment_id=attachment_id)
+    attachments.attachment_downloaded(actor=principal_of(request), attachment=attachment)
     response = FileResponse(
         open_stored(attachment.file),
         content_type=attachment.content_type,
@@ -641,3 +647,109 @@ def history_export(request: HttpRequest, programme_code: str) -> HttpResponseBas
         HISTORY_COLUMNS,
         history_rows(programme),
     )
+
+
+# --- Interview notes: personal data, for the assessors, team leaders and managers only ---------
+
+
+def _interview_notes_url(assessment: Assessment) -> str:
+    return reverse(
+        "assessments:interviews", kwargs={"programme_code": assessment.programme.code, "pk": assessment.pk}
+    )
+
+
+@login_required
+def interview_notes(request: HttpRequest, programme_code: str, pk: int) -> HttpResponse:
+    """The visit's interview notes and, for its assessors until the report is final, the form
+    to add one. Anyone else gets a 404; each reading is audited."""
+    principal = principal_of(request)
+    assessment = _assessment(request, pk)
+    acting = selectors.acting_assessor_ids(assessment=assessment, principal=principal)
+    if not permissions.can_read_interview_notes(principal, assessment, acting):
+        raise Http404
+    can_write = permissions.can_write_interview_notes(principal, assessment, acting)
+    form = InterviewNoteForm(
+        request.POST or None,
+        initial={"held_on": assessment.visit_started_on or lifecycle.programme_today(assessment.programme)},
+    )
+    if request.method == "POST":
+        if not can_write:
+            raise Http404
+        if form.is_valid():
+            try:
+                interviews.interview_note_add(actor=principal, assessment=assessment, data=form.cleaned_data)
+            except ValidationError as error:
+                add_service_error(form, error)
+            except PermissionDenied as error:
+                raise Http404 from error
+            else:
+                messages.success(request, _("Interview note added."))
+                return redirect(_interview_notes_url(assessment))
+    return render(
+        request,
+        "assessments/interviews.html",
+        {
+            "programme": assessment.programme,
+            "assessment": assessment,
+            "notes": interviews.interview_notes_read(actor=principal, assessment=assessment),
+            "form": form,
+            "can_write": can_write,
+            "kept_days": settings.INTERVIEW_NOTES_KEPT_DAYS,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+def interview_note_edit(request: HttpRequest, programme_code: str, pk: int, note_id: int) -> HttpResponse:
+    principal = principal_of(request)
+    assessment = _assessment(request, pk)
+    acting = selectors.acting_assessor_ids(assessment=assessment, principal=principal)
+    if not permissions.can_write_interview_notes(principal, assessment, acting):
+        raise Http404
+    if request.method == "POST":
+        note = selectors.access_interview_note(assessment=assessment, note_id=note_id)
+        form = InterviewNoteForm(request.POST)
+        if form.is_valid():
+            try:
+                interviews.interview_note_update(actor=principal, note=note, data=form.cleaned_data)
+            except ValidationError as error:
+                add_service_error(form, error)
+            except PermissionDenied as error:
+                raise Http404 from error
+            else:
+                messages.success(request, _("Interview note saved."))
+                return redirect(_interview_notes_url(assessment))
+    else:
+        # Showing the saved note is a reading of it: audited.
+        note = interviews.interview_note_read(actor=principal, assessment=assessment, note_id=note_id)
+        form = InterviewNoteForm(
+            initial={
+                "kind": note.kind,
+                "held_on": note.held_on,
+                "interviewees": note.interviewees,
+                "notes": note.notes,
+            }
+        )
+    return render(
+        request,
+        "assessments/interview_form.html",
+        {"programme": assessment.programme, "assessment": assessment, "note": note, "form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def interview_note_delete(request: HttpRequest, programme_code: str, pk: int, note_id: int) -> HttpResponse:
+    assessment = _assessment(request, pk)
+    note = selectors.access_interview_note(assessment=assessment, note_id=note_id)
+    try:
+        interviews.interview_note_delete(actor=principal_of(request), note=note)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except PermissionDenied as error:
+        raise Http404 from error
+    else:
+        messages.success(request, _("Interview note deleted."))
+    return redirect(_interview_notes_url(assessment))

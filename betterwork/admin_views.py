@@ -154,12 +154,8 @@ def audit_list(request: HttpRequest, programme_code: str) -> HttpResponse:
     if not permissions.can_view_audit(principal_of(request), programme.pk):
         raise Http404
     form = AuditFilterForm(request.GET or None)
-    events = selectors.audit_events(programme=programme)
-    if form.is_valid():
-        if form.cleaned_data["action"]:
-            events = events.filter(action__icontains=form.cleaned_data["action"])
-        if form.cleaned_data["object_type"]:
-            events = events.filter(object_type__icontains=form.cleaned_data["object_type"])
+    search = form.cleaned_data if form.is_valid() else None
+    events = selectors.audit_events(programme=programme, search=search)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -7,8 +7,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 
+from betterwork import tenancy
 from betterwork.models import AuditEvent, Programme, User
 
 
@@ -147,3 +148,47 @@ def record_many(
         _insert_unscoped(events)
         return events
     return AuditEvent.objects.bulk_create(events)
+
+
+def record_purge(*, programme: Programme, kind: str, removed: int, kept_days: int, **details: Any) -> None:
+    """Personal data past its kept period left the programme: how much of which kind, never whose."""
+    record(
+        actor=None,
+        action="personal_data.purge",
+        obj=programme,
+        programme=programme,
+        after={"kind": kind, "removed": removed, **details, "kept_days": kept_days},
+    )
+
+
+REFUSED = "access.refused"
+
+
+def _programmes_or_none(programme_ids: frozenset[int]) -> list[int | None]:
+    """One row per programme, or one row of no programme."""
+    return [*sorted(programme_ids)] or [None]
+
+
+def record_refusal(*, user: User, programme_ids: frozenset[int], method: str, path: str, status: int) -> None:
+    """A signed-in person was refused (403) or told "not found" (404). The platform gives the same
+    answer to a refusal as to an id no row has, on purpose, so the trail keeps both: the
+    programme's managers see who tried what. Written in a transaction of its own, after the
+    request's: a refused request has nothing to commit."""
+    events = [
+        AuditEvent(
+            programme_id=programme_id,
+            actor_id=user.pk,
+            action=REFUSED,
+            object_type="request",
+            object_id=str(status),
+            object_repr=f"{method} {path}"[:200],
+        )
+        for programme_id in _programmes_or_none(programme_ids)
+    ]
+    if not programme_ids:
+        # No programme (a buyer, the global team): the trail's manager needs a scope, an empty one.
+        with tenancy.scope(()), transaction.atomic():
+            _insert_unscoped(events)
+        return
+    with tenancy.scope(programme_ids), transaction.atomic():
+        AuditEvent.objects.bulk_create(events)

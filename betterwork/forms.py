@@ -93,8 +93,26 @@ class ProgrammeForm(forms.ModelForm):
 
 
 class AuditFilterForm(forms.Form):
-    action = forms.CharField(label=_("Action"), required=False)
-    object_type = forms.CharField(label=_("Object type"), required=False)
+    """The audit trail's search: every field narrows it, empty ones do not."""
+
+    who = forms.CharField(label=_("Who (name or e-mail)"), required=False, max_length=200)
+    action = forms.CharField(label=_("Action"), required=False, max_length=64)
+    object_type = forms.CharField(label=_("Object type"), required=False, max_length=100)
+    object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
+    text = forms.CharField(
+        label=_("Text"),
+        required=False,
+        max_length=200,
+        help_text=_("Found in the object's name, the values before or after, or the reason."),
+    )
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", _("The end date is before the start date."))
+        return data
 
 
 def add_service_error(form: forms.BaseForm, error: ValidationError) -> None:

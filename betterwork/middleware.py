@@ -8,21 +8,26 @@ in ``finally`` so nothing carries over to the next request served by this thread
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from betterwork import auth_cache, selectors, services, tenancy
+from betterwork import audit, auth_cache, selectors, services, tenancy
 from betterwork.models import Programme
 from betterwork.permissions import Principal
+
+logger = logging.getLogger(__name__)
 
 
 def _api_token_user(request: HttpRequest) -> object | None:
@@ -104,6 +109,57 @@ def programme_of(request: HttpRequest | Any) -> Programme:
     return programme
 
 
+class RefusalAuditMiddleware:
+    """Puts each refusal of a signed-in person on the audit trail (``audit.record_refusal``): in
+    the programme of the address when they work there, else in the programmes they work in (a
+    programme's manager sees their people trying another programme's addresses)."""
+
+    REFUSALS = (403, 404)
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (
+            response.status_code in self.REFUSALS
+            and user is not None
+            and user.is_authenticated
+            and _is_an_address(request.path_info)
+        ):
+            programme = getattr(request, "programme", None)
+            principal = getattr(request, "principal", None)
+            if programme is not None:
+                ids = frozenset({programme.pk})
+            elif principal is not None and not principal.global_everywhere:
+                ids = principal.granted_programme_ids(())
+            else:
+                ids = frozenset()
+            try:
+                audit.record_refusal(
+                    user=user,  # type: ignore[arg-type]
+                    programme_ids=ids,
+                    method=request.method or "",
+                    path=request.get_full_path(),
+                    status=response.status_code,
+                )
+            except DatabaseError:
+                # The refusal stands whether or not it could be written down.
+                logger.exception("could not record a refusal of %s %s", request.method, request.path)
+        return response
+
+
+def _is_an_address(path: str) -> bool:
+    """Whether the path is one of the platform's addresses: a mistyped one, or the browser asking
+    for a favicon, is not a refusal."""
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
 class UserLanguageMiddleware:
     """Signed-in users see their own language unless they chose another with the switcher."""
 
@@ -160,3 +216,52 @@ def _to(name: str, request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         url += "?" + urlencode({"next": request.get_full_path()})
     return HttpResponseRedirect(url)
+
+
+def _refusal(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    """A short answer that needs no database: JSON like the API's errors under /api/, else a
+    plain page (the navigation of the usual pages reads the database)."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=status)
+    return HttpResponse(render_to_string("503.html", {"message": message}), status=status)
+
+
+class RequestSizeMiddleware:
+    """Refuses a request larger than any upload the platform takes (``UPLOAD_MAX_REQUEST_BYTES``)
+    before anything reads it: Django would otherwise write a body of any size to a temporary
+    file before a form could say that the file is too large. Smaller uploads over a form's own
+    limit still get that form's message."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.UPLOAD_MAX_REQUEST_BYTES:
+            return _refusal(request, _("This upload is too large. Go back and choose a smaller file."), 413)
+        return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A request whose database connection broke (a restart, a failover, a lost network) answers
+    503 "try again" instead of an error page. Its transaction never committed (ATOMIC_REQUESTS),
+    so nothing of it was saved, and trying again is all it takes."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.warning("database unavailable during %s %s: %s", request.method, request.path, exception)
+        response = _refusal(
+            request, _("The database could not be reached; nothing was saved. Please try again."), 503
+        )
+        response["Retry-After"] = "5"
+        return response

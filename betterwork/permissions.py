@@ -293,6 +293,29 @@ def can_comment_on_draft(principal: Principal, assessment: AssessmentObject) -> 
     return assessment.factory_id in principal.factory_ids() and assessment.status == "factory_review"
 
 
+# Interview notes name and quote workers: personal data that never leaves the programme's team.
+INTERVIEW_NOTES_CLOSED_STATES = frozenset({"final", "published", "cancelled"})
+
+
+def can_read_interview_notes(
+    principal: Principal, assessment: AssessmentObject, assessor_ids: set[int]
+) -> bool:
+    """The assessment's own assessors, and the programme's team leaders and managers who review
+    it; never other advisors, factory, committee or buyer users, nor the global team."""
+    if principal.roles_in(assessment.programme_id) & {Role.TEAM_LEADER, Role.PROGRAMME_MANAGER}:
+        return True
+    return can_answer(principal, assessment, assessor_ids)
+
+
+def can_write_interview_notes(
+    principal: Principal, assessment: AssessmentObject, assessor_ids: set[int]
+) -> bool:
+    """The assessment's assessors, until the report is final (then the notes are a record)."""
+    return assessment.status not in INTERVIEW_NOTES_CLOSED_STATES and can_answer(
+        principal, assessment, assessor_ids
+    )
+
+
 REPORTED_STATES = frozenset({"final", "published"})
 
 

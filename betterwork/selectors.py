@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -68,8 +72,35 @@ def programme_user_counts(*, programme: Programme) -> dict[str, int]:
     return {row["role"]: row["n"] for row in rows}
 
 
-def audit_events(*, programme: Programme) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(programme=programme).select_related("actor")
+def audit_events(*, programme: Programme, search: dict[str, Any] | None = None) -> QuerySet[AuditEvent]:
+    """The programme's trail, newest first, narrowed by the audit page's search (dates are days of
+    the programme's own calendar)."""
+    events = AuditEvent.objects.filter(programme=programme).select_related("actor")
+    search = search or {}
+    if search.get("who"):
+        events = events.filter(
+            Q(actor__full_name__icontains=search["who"]) | Q(actor__email__icontains=search["who"])
+        )
+    for field in ("action", "object_type"):
+        if search.get(field):
+            events = events.filter(**{f"{field}__icontains": search[field]})
+    if search.get("object_id"):
+        events = events.filter(object_id=search["object_id"].strip())
+    if search.get("text"):
+        text = search["text"]
+        events = events.filter(
+            Q(object_repr__icontains=text)
+            | Q(reason__icontains=text)
+            | Q(before__icontains=text)
+            | Q(after__icontains=text)
+        )
+    zone = ZoneInfo(programme.time_zone)
+    if search.get("since"):
+        events = events.filter(at__gte=dt.datetime.combine(search["since"], dt.time.min, tzinfo=zone))
+    if search.get("until"):
+        next_day = search["until"] + dt.timedelta(days=1)
+        events = events.filter(at__lt=dt.datetime.combine(next_day, dt.time.min, tzinfo=zone))
+    return events
 
 
 def programme_staff(*, programme: Programme) -> QuerySet[User]:
@@ -144,7 +175,10 @@ def programme_cache_key(code: str) -> str:
 
 def programme_by_code(code: str) -> Programme | None:
     """The programme of a /p/<code>/ URL, read on every such request: kept in the cache
-    (cleared whenever a programme is saved or deleted, see BetterworkConfig.ready)."""
+    (cleared whenever a programme is saved or deleted, see BetterworkConfig.ready). A code no
+    programme can have (PostgreSQL refuses NUL in text) names none, unasked."""
+    if "\x00" in code:
+        return None
     key = programme_cache_key(code)
     programme = cache.get(key)
     if programme is None:

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "betterwork.middleware.RequestSizeMiddleware",  # before anything reads the body
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -76,7 +77,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "betterwork.middleware.RefusalAuditMiddleware",  # sees the scope's "no such programme" too
     "betterwork.middleware.ScopeMiddleware",
+    "betterwork.middleware.DatabaseUnavailableMiddleware",  # a dropped connection: 503, try again
     "axes.middleware.AxesMiddleware",  # last: it answers a locked-out sign-in
 ]
 
@@ -297,8 +300,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "finalise-closed-reviews": {"task": "assessments.finalise_closed_reviews", "schedule": 3600.0},
     # The public transparency lists are computed before visitors ask (a new day changes them).
     "keep-transparency-lists": {"task": "reporting.keep_transparency_lists", "schedule": 600.0},
-    # Participants' names of long-past training sessions are erased.
-    "erase-old-participant-names": {"task": "training.erase_old_participant_names", "schedule": 86400.0},
+    # Personal data past its kept period leaves: interview notes, names of committee members and
+    # candidates who left long ago, participants' names of long-past training sessions.
+    "purge-personal-data": {"task": "reporting.purge_personal_data", "schedule": 86400.0},
     # Buyers' subscriptions whose period ended expire, and their access to those factories stops.
     "expire-buyer-subscriptions": {"task": "buyers.expire_subscriptions", "schedule": 86400.0},
     # Uploads checked but never confirmed leave the storage.
@@ -320,8 +324,19 @@ PROGRESS_REPORT_1_DAYS = 30
 PROGRESS_REPORT_2_DAYS = int(os.environ.get("PROGRESS_REPORT_2_DAYS", "180"))
 # Training participants' names are erased this long after their session ended; figures stay.
 TRAINING_NAMES_KEPT_DAYS = int(os.environ.get("TRAINING_NAMES_KEPT_DAYS", str(3 * 365)))
+# Interview notes are removed this long after their report became final (a cancelled assessment:
+# after its visit); notes of an assessment whose zero-tolerance case is still open stay. Three
+# years: the findings stand on their own once final, and this covers the next cycles' follow-up
+# of persisting issues and the usual time limits of labour claims (docs/personal-data.md).
+INTERVIEW_NOTES_KEPT_DAYS = int(os.environ.get("INTERVIEW_NOTES_KEPT_DAYS", str(3 * 365)))
+# Committee members' names are erased this long after their term ended, candidates' names this
+# long after their election once no member elected in it still serves; side, sex, role stay.
+COMMITTEE_NAMES_KEPT_DAYS = int(os.environ.get("COMMITTEE_NAMES_KEPT_DAYS", str(3 * 365)))
 # A report queued or rendering for longer than this is taken as stalled (a render takes seconds).
 REPORT_STUCK_AFTER_SECONDS = int(os.environ.get("REPORT_STUCK_AFTER_SECONDS", "120"))
+# A request body larger than this is refused before it is read (413): above every upload's own
+# limit (evidence 10 MB, spreadsheets 5 MB, assessment history 20 MB), far below a disk's worth.
+UPLOAD_MAX_REQUEST_BYTES = int(os.environ.get("UPLOAD_MAX_REQUEST_MB", "25")) * 1024 * 1024
 
 # S3-compatible object storage for reports and attachments (used when FILE_STORAGE_BACKEND names it).
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
@@ -347,7 +362,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "betterwork.api_schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "betterwork.api.exception_handler",
     # Only views that name a throttle scope are throttled (the buyers' API: "buyer").

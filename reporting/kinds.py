@@ -72,7 +72,8 @@ PROGRESS_REPORT = ReportKind(
     name="progress_report",
     title=_("Progress report"),
     template="reports/progress.html",
-    template_version=1,
+    # 2: committee members are shown by role and side, without names.
+    template_version=2,
     load=selectors.report_progress,
     may_read=lambda principal, report: (
         permissions.can_view_plan(principal, report.factory)

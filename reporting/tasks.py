@@ -130,3 +130,19 @@ def write_programme_archive(archive_id: int) -> str:
     from reporting.archive_services import archive_write
 
     return archive_write(archive_id)
+
+
+@shared_task(name="reporting.purge_personal_data")
+def purge_personal_data() -> dict[str, dict[str, int]]:
+    """Beat runs this daily: each programme, in its own scope, loses the personal data whose kept
+    period ended (``reporting.retention``)."""
+    from betterwork.models import Programme
+    from reporting import retention
+
+    purged: dict[str, dict[str, int]] = {}
+    for programme in Programme.objects.order_by("code"):
+        with tenancy.scope({programme.pk}):
+            purged[programme.code] = retention.personal_data_purge(
+                programme=programme, today=programme.today()
+            )
+    return purged

@@ -41,7 +41,7 @@ from advisory.models import (
     ProgressReport,
     SelfDiagnosis,
 )
-from assessments import lifecycle
+from assessments import interviews, lifecycle
 from assessments import services as tool_services
 from assessments.models import (
     Answer,
@@ -322,6 +322,31 @@ def grow_attachments(w: Any) -> None:
             for i, user in enumerate(users)
         ],
     )
+
+
+def add_interview_note(w: Any, interviewees: str = "Line 4 operators") -> Any:
+    return qc.run(
+        w.lead,
+        w.kh,
+        interviews.interview_note_add,
+        assessment=w.in_progress,
+        data={"kind": "worker_interview", "held_on": w.today, "interviewees": interviewees, "notes": "Said."},
+    )
+
+
+def grow_interview_notes(w: Any) -> None:
+    for i in range(GROW):
+        add_interview_note(w, marked(i, "operators"))
+
+
+def interview_notes_page(w: Any) -> str:
+    """The page of an assessment with a note already: every reading is audited (one INSERT)."""
+    add_interview_note(w)
+    return f"{P}/assessments/{w.in_progress.pk}/interviews/"
+
+
+def interview_note_page(w: Any) -> str:
+    return f"{P}/assessments/{w.in_progress.pk}/interviews/{add_interview_note(w).pk}/"
 
 
 def grow_diagnosis_findings(w: Any) -> None:
@@ -978,6 +1003,8 @@ PAGES: list[Page] = [
         slack=1,
         label="attachments",
     ),
+    Page("assessments:interviews", "lead", interview_notes_page, 10, grow_interview_notes),
+    Page("assessments:interview_edit", "lead", interview_note_page, 10),
     Page("reports:panel", "manager", lambda w: f"{P}/reports/assessment/{w.final.pk}/", 14),
     Page("reports:job", "manager", lambda w: f"{P}/reports/jobs/{w.jobs[0].pk}/", 11),
     # Training
@@ -1675,6 +1702,7 @@ EXEMPT: dict[str, str] = {
             "assessments:visit",
             "assessments:comment_respond",
             "assessments:answer",
+            "assessments:interview_delete",
             "reports:request",
             "training:participant_add",
             "training:participant_remove",

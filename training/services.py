@@ -617,13 +617,16 @@ def entitlement_save(*, actor: Principal, factory: Factory, cycle: int, data: di
 
 
 @transaction.atomic
-def participant_names_erase(*, programme: Programme, today: dt.date) -> int:
+def participant_names_erase(*, programme: Programme, today: dt.date, dry_run: bool = False) -> int:
     """Erase the names of participants whose session ended more than the kept period ago; the
-    figures (sex, role, factory, attendance) stay. A system job: no acting person."""
+    figures (sex, role, factory, attendance) stay. A system job: no acting person. ``dry_run``
+    only counts them."""
     cutoff = today - dt.timedelta(days=settings.TRAINING_NAMES_KEPT_DAYS)
     old = Participant.objects.filter(
         programme=programme, session__ends_on__lt=cutoff, name_erased_at__isnull=True
     )
+    if dry_run:
+        return old.count()
     with translation.override(programme.main_language):  # kept as data: in the programme's language
         anonymous_prefix = _("Participant") + " "  # "Participant 2186": the name is gone for good
     erased = old.update(
