@@ -193,7 +193,10 @@ class VisitFilter(django_filters.FilterSet):
         label=gettext_lazy("Visited on or before"), field_name="visited_on", lookup_expr="lte"
     )
     year = extend_schema_field(OpenApiTypes.INT)(
-        django_filters.NumberFilter(label=gettext_lazy("Year"), field_name="visited_on__year")
+        # A year no date can have is refused (400), not looked for (PostgreSQL's dates: years 1-9999).
+        django_filters.NumberFilter(
+            label=gettext_lazy("Year"), field_name="visited_on__year", min_value=1, max_value=9999
+        )
     )
     joint = django_filters.ChoiceFilter(label=gettext_lazy("Joint"), choices=JOINT_CHOICES, method="by_joint")
 
@@ -346,7 +349,7 @@ class VisitFigureQuery(serializers.Serializer):
     factory = serializers.IntegerField(required=False, min_value=1)
     advisor = serializers.IntegerField(required=False, min_value=1)
     year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
-    month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False, help_text="YYYY-MM")
+    month = serializers.RegexField(r"^(?!0000)\d{4}-(0[1-9]|1[0-2])$", required=False, help_text="YYYY-MM")
     joint = serializers.ChoiceField(choices=JOINT_CHOICES, required=False)
 
     def filters(self) -> selectors.VisitFilters:

@@ -56,6 +56,7 @@ BENCHMARKS: dict[str, tuple[str, str, bool]] = {
         "--factories 12 --cycles 2 --questions 12 --page-size 3 --depth 3 --buyer-factories 4 --repeat 2",
         True,
     ),
+    "api_fuzz": ("--examples 200", "--examples 1 --roles manager --no-coverage", False),
     "load": (
         "--throwaway --factories 300 --users 10 --seconds 60",
         "--throwaway --factories 12 --users 2 --spawn-rate 2 --seconds 5 --think 0.2",

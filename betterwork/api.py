@@ -7,9 +7,10 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.csp import CSP
+from django.views import defaults
 from django.views.decorators.csp import csp_override
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.generators import SchemaGenerator
@@ -34,8 +35,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return drf_exception_handler(exc, context)
 
 
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A missing page under /api/ (no such route, no such programme) answers as the API's own 404s
+    do, in JSON; any other, the page."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
 class GrantOutput(serializers.ModelSerializer):
-    programme: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    programme: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = RoleGrant

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from betterwork import health, views
+from betterwork import api, health, views
 
 urlpatterns = [
     path("", include("reporting.urls")),
@@ -36,3 +36,5 @@ urlpatterns = [
     path("", include("betterwork.admin_urls")),
     path("api/", include("betterwork.api_urls")),
 ]
+# The API answers its 404s in JSON, whatever raised them (the route, the programme scope).
+handler404 = api.not_found

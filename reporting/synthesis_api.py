@@ -204,7 +204,7 @@ class PublicSynthesisDetail(PublicCache, generics.GenericAPIView):
 
     @extend_schema(
         summary="A published synthesis report and its figures",
-        parameters=[CODE, OpenApiParameter("pk", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        parameters=[CODE, OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
     )
     def get(self, request: Request, code: str, pk: int) -> Response:
         programme = transparency.public_programme(code)

@@ -70,7 +70,10 @@ def _session_for_running(request: Request, pk: int) -> tuple[Session, Principal]
 
 class CourseOutput(serializers.ModelSerializer):
     template: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, help_text="The global course template it was copied from."
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text="The global course template it was copied from.",
     )
     sessions_count = serializers.IntegerField(read_only=True, help_text="Sessions held or planned.")
 
