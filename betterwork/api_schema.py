@@ -14,16 +14,16 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 
-def _may_be_blank(field: Any) -> bool:
-    """Whether a field may hold an empty string: it says so, or (read-only) its model's field does."""
-    if getattr(field, "allow_blank", False):
-        return True
+def _model_field(field: Any) -> Any:
+    """The model's own column a serializer field shows, when it shows one directly."""
     model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None:
+        return None
     try:
-        model_field = model._meta.get_field(field.source) if model is not None else None
+        model_field = model._meta.get_field(field.source)
     except FieldDoesNotExist:
-        return False
-    return isinstance(model_field, models.CharField) and model_field.blank
+        return None
+    return model_field if model_field.concrete and not model_field.many_to_many else None
 
 
 class ErrorOutput(serializers.Serializer):
@@ -40,6 +40,7 @@ ERRORS = {
         ErrorOutput, description="Not yours to do, or a session's write without its CSRF token."
     ),
     "404": OpenApiResponse(ErrorOutput, description="No such record or programme, or not one for you."),
+    "415": OpenApiResponse(ErrorOutput, description="A body of a media type this operation does not read."),
     "429": OpenApiResponse(ErrorOutput, description="Too many requests: wait and ask again."),
 }
 
@@ -47,12 +48,20 @@ ERRORS = {
 class AutoSchema(openapi.AutoSchema):
     """Documents the errors an endpoint may answer besides its own responses, with the body DRF
     gives them: refused input (400), no or a wrong sign-in (401, 403), what is not there or not
-    the principal's to see (404: the platform never says which) and the throttle (429)."""
+    the principal's to see (404: the platform never says which), a body in a media type it does
+    not read (415) and the throttle (429)."""
 
     def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
-        """A field that may be blank says so: an empty string is no URL or e-mail address."""
+        """What a field may hold besides its type, as its model says even where the serializer
+        declares the field itself: null, or (text) an empty string, which is no URL or e-mail address."""
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
-        if "format" in schema and schema.get("type") == "string" and _may_be_blank(field):
+        model_field = _model_field(field)
+        if field.read_only and getattr(model_field, "null", False) and "type" in schema:
+            schema["nullable"] = True
+        blank = getattr(field, "allow_blank", False) or (
+            isinstance(model_field, models.CharField) and model_field.blank
+        )
+        if "format" in schema and schema.get("type") == "string" and blank:
             formatted = {key: schema.pop(key) for key in ("type", "format", "maxLength") if key in schema}
             schema["anyOf"] = [formatted, {"type": "string", "maxLength": 0}]
         return schema
@@ -66,6 +75,8 @@ class AutoSchema(openapi.AutoSchema):
         codes = []
         if self.method in ("POST", "PUT", "PATCH", "DELETE") or any(p["in"] == "query" for p in parameters):
             codes.append("400")
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes.append("415")
         if signed_in:
             codes += ["401", "403"]
         if signed_in or any(p["in"] == "path" for p in parameters):

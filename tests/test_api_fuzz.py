@@ -25,7 +25,7 @@ from tests.query_counts import build_world
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-# A few examples per operation and user: the whole schema in about two minutes on two cores.
+# A few examples per operation and user: the whole schema in a minute or two on two cores.
 EXAMPLES = 3
 # Fixed, so that a run is repeatable; API_FUZZ_SEED tries another.
 SEED = int(os.environ.get("API_FUZZ_SEED", "20261207"))
