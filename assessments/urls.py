@@ -21,6 +21,7 @@ urlpatterns = [
     path("<int:pk>/comments/<int:comment_id>/respond/", views.comment_respond, name="comment_respond"),
     path("<int:pk>/clusters/<str:cluster_code>/", views.assessment_cluster, name="cluster"),
     path("<int:pk>/answers/<int:question_id>/", views.answer_save, name="answer"),
+    path("<int:pk>/offline/", views.offline_changes, name="offline"),
     path("<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("<int:pk>/interviews/", views.interview_notes, name="interviews"),

@@ -42,7 +42,7 @@ from assessments.models import (
     EvidenceSource,
     Question,
 )
-from betterwork import permissions
+from betterwork import offline, permissions
 from betterwork import selectors as people_selectors
 from betterwork.files import open_stored
 from betterwork.forms import add_service_error
@@ -288,8 +288,31 @@ def assessment_cluster(request: HttpRequest, programme_code: str, pk: int, clust
             "current": current,
             "rows": rows,
             "editable": editable,
+            "file_max_bytes": attachments.MAX_BYTES,
+            "queue_max_bytes": offline.QUEUE_MAX_BYTES,
             "previous": clusters[index - 1] if index > 0 else None,
             "next": clusters[index + 1] if index + 1 < len(clusters) else None,
+        },
+    )
+
+
+@login_required
+def offline_changes(request: HttpRequest, programme_code: str, pk: int) -> HttpResponse:
+    """The changes this device keeps for an assessment: waiting, refused, or answered meanwhile by
+    a colleague (shown side by side). They live in the browser, so the page is filled in there."""
+    assessment = _assessment(request, pk)
+    if not permissions.can_see_visit_plans(principal_of(request), assessment.programme_id):
+        raise Http404
+    return render(
+        request,
+        "assessments/offline.html",
+        {
+            "programme": assessment.programme,
+            "assessment": assessment,
+            "labels": {
+                "values": dict(AnswerValue.choices),
+                "evidence": dict(EvidenceSource.choices),
+            },
         },
     )
 

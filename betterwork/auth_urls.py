@@ -13,6 +13,7 @@ urlpatterns = [
         name="password_reset",
     ),
     path("login/", views.SignInView.as_view(), name="login"),
+    path("logout/", views.SignOutView.as_view(), name="logout"),
     path("two-step/", views.two_factor_setup, name="two_factor_setup"),
     path("two-step/code/", views.two_factor_verify, name="two_factor_verify"),
     path("", include("django.contrib.auth.urls")),

@@ -194,6 +194,9 @@ class TwoFactorMiddleware:
         "/static/",
         "/healthz",
         "/public/",
+        "/sw.js",
+        "/manifest.webmanifest",
+        "/offline/",
     )
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

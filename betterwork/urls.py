@@ -5,6 +5,9 @@ from betterwork import api, health, views
 urlpatterns = [
     path("", include("reporting.urls")),
     path("healthz", health.healthz, name="healthz"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("manifest.webmanifest", views.web_manifest, name="web_manifest"),
+    path("offline/", views.offline_page, name="offline"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/read/", views.inbox_mark_read, name="inbox_read"),
     path("p/<str:programme_code>/", include("reporting.archive_urls")),

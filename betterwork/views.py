@@ -10,18 +10,20 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, LogoutView
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, get_language_bidi
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 from django_otp import login as otp_login
 
-from betterwork import selectors, services
+from betterwork import offline, selectors, services
 from betterwork.forms import TwoFactorCodeForm
 from betterwork.middleware import principal_of
 from betterwork.models import User
@@ -124,3 +126,39 @@ class SignInView(LoginView):
             user=user, action=services.SIGN_IN, address=services.client_address(self.request)
         )
         return response
+
+
+class SignOutView(LogoutView):
+    """Django's sign-out, which also tells the browser to delete what it keeps for working offline:
+    stored pages and unsent changes (a shared tablet must not keep the last user's findings). The
+    page asks before signing out while changes wait to be sent (static/js/offline.js)."""
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response
+
+
+@require_GET
+@never_cache
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """Served from the root so that it may look after every page; browsers fetch it again on each
+    visit, so it reads no rows: its assets and their version are known without the database."""
+    response = render(request, "offline/sw.js", offline.worker_context(), content_type="text/javascript")
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@require_GET
+def web_manifest(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse(
+        offline.manifest(get_language(), get_language_bidi()), content_type="application/manifest+json"
+    )
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_GET
+def offline_page(request: HttpRequest) -> HttpResponse:
+    """What the service worker shows for a page it has not kept: it names nobody and nothing."""
+    return render(request, "offline/offline.html")

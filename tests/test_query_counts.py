@@ -906,6 +906,10 @@ PAGES: list[Page] = [
     Page("home", "buyer", lambda w: "/", 11, grow_buyer_grants, label="buyer"),
     Page("inbox", "manager", lambda w: "/inbox/", 12, grow_notifications),
     Page("login", "", lambda w: "/accounts/login/", 7),
+    # Working offline: the service worker, the manifest, the page shown for a page not kept
+    Page("service_worker", "", lambda w: "/sw.js", 4),
+    Page("web_manifest", "", lambda w: "/manifest.webmanifest", 4),
+    Page("offline", "", lambda w: "/offline/", 4),
     Page("password_reset", "", lambda w: "/accounts/password_reset/", 7),
     Page("password_reset_done", "", lambda w: "/accounts/password_reset/done/", 7),
     Page("password_change", "lead", lambda w: "/accounts/password_change/", 10),
@@ -1004,6 +1008,7 @@ PAGES: list[Page] = [
         label="attachments",
     ),
     Page("assessments:interviews", "lead", interview_notes_page, 10, grow_interview_notes),
+    Page("assessments:offline", "lead", lambda w: f"{P}/assessments/{w.in_progress.pk}/offline/", 10),
     Page("assessments:interview_edit", "lead", interview_note_page, 10),
     Page("reports:panel", "manager", lambda w: f"{P}/reports/assessment/{w.final.pk}/", 14),
     Page("reports:job", "manager", lambda w: f"{P}/reports/jobs/{w.jobs[0].pk}/", 11),

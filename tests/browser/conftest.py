@@ -9,6 +9,9 @@ import pytest
 
 # Playwright's sync API runs an event loop in the test thread beside Django's ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Routes see the service worker's requests too, so that offline tests can cut them (Playwright's
+# offline switch covers pages only); read when Playwright starts.
+os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"

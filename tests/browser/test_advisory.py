@@ -39,6 +39,7 @@ def test_from_findings_to_progress_report(
     page.get_by_role("button", name="Add all").click()
     page.get_by_text("items added from the assessment's findings").wait_for()
     page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{live_server.url}/accounts/login/")  # first, the device forgets what it kept
 
     sign_in(page, live_server, hr.email)
     page.goto(f"{live_server.url}/p/KH/advisory/factories/{factory.pk}/plan/")
