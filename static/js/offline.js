@@ -119,6 +119,7 @@
     const value = [...field(form, "value")].find((radio) => radio.checked);
     return {
       value: value ? value.value : "",
+      valueLabel: value ? value.closest("label").textContent.trim() : "",
       finding: field(form, "finding")[0].value,
       evidence: [...field(form, "evidence")].filter((box) => box.checked).map((box) => box.value),
     };
@@ -319,7 +320,10 @@
     refresh();
   }
 
-  const megabytes = (bytes) => (bytes / 1048576).toLocaleString(document.documentElement.lang, { maximumFractionDigits: 1 }) + " MB";
+  function megabytes(bytes) {
+    const number = (value) => value.toLocaleString(document.documentElement.lang, { maximumFractionDigits: 1 });
+    return bytes < 1048576 ? `${number(Math.max(1, Math.round(bytes / 1024)))} KB` : `${number(bytes / 1048576)} MB`;
+  }
 
   async function showQueuedFiles() {
     if (!page) { return; }
@@ -644,11 +648,16 @@
       el("p", {}, el("a", { href: record.page, text: say("open_question") })));
   }
 
+  function answerText(record) {
+    const value = labels.values[record.value] || record.valueLabel || record.value || "—";
+    return record.finding ? `${value} — ${record.finding}` : value;
+  }
+
   function keptRow(record, isFile) {
     const discard = button(say("discard"), () => (isFile ? remove("files", record.id) : remove("answers", record.key)), "button--secondary");
     const what = isFile
       ? `${say("photo")}: ${record.name} (${megabytes(record.size)})`
-      : `${labels.values[record.value] || "—"}${record.finding ? " — " + record.finding : ""}`;
+      : answerText(record);
     return el("li", { class: "kept-change", "data-question": record.question },
       el("strong", { text: record.questionKey || "" }), " ", el("span", { text: what }),
       record.status === "refused" ? el("span", { class: "kept-change__error", text: record.error }) : null,
@@ -706,7 +715,7 @@
   function signOutDialog(form, state) {
     const list = el("ul", { class: "kept-changes" }, state.kept.sort(inOrder).slice(0, 12).map((record) => el("li", {},
       el("strong", { text: record.questionKey || "" }), " ",
-      record.blob ? `${say("photo")}: ${record.name}` : `${labels.values[record.value] || record.value || "—"}${record.finding ? " — " + record.finding : ""}`)));
+      record.blob ? `${say("photo")}: ${record.name}` : answerText(record))));
     const dialog = el("dialog", { class: "offline-dialog", "aria-labelledby": "offline-dialog-title" },
       el("h2", { id: "offline-dialog-title", text: say("signout_title") }),
       el("p", { text: say("signout_lead") }), list,
