@@ -254,11 +254,12 @@
         track(keepChange(form));
       }
     });
-    // The connection dropped during the save: nothing reached the server.
-    document.addEventListener("htmx:sendError", (event) => {
+    // The connection dropped during the save, or hung: the change is kept and sent again (had it
+    // reached the server after all, the server's answer is found equal to it and nothing is asked).
+    ["htmx:sendError", "htmx:timeout"].forEach((name) => document.addEventListener(name, (event) => {
       const form = event.detail.elt;
       if (form.matches && form.matches("form.js-autosave")) { track(keepChange(form)); }
-    });
+    }));
     document.addEventListener("htmx:afterRequest", (event) => {
       const form = event.detail.elt;
       if (form.matches && form.matches("form.js-autosave") && event.detail.xhr && event.detail.xhr.status === 200) {
@@ -397,6 +398,11 @@
     return found.join(" ") || String(body);
   }
 
+  function sameAnswer(a, b) {
+    const evidence = (answer) => [...(answer.evidence || [])].sort().join(",");
+    return a.value === b.value && a.finding === b.finding && evidence(a) === evidence(b);
+  }
+
   async function markSaved(record, answer) {
     Object.assign(record, {
       status: "saved",
@@ -451,7 +457,12 @@
           return true;
         }
         for (const record of batch) {
-          if (theirs.has(record.question)) { await markRecord(record, { status: "conflict", theirs: theirs.get(record.question) }); }
+          const saved = theirs.get(record.question);
+          if (saved && sameAnswer(record, saved)) {
+            await markSaved(record, saved); // what is kept is already what the server holds
+          } else if (saved) {
+            await markRecord(record, { status: "conflict", theirs: saved });
+          }
         }
         batch = rest;
         continue;

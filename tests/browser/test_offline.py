@@ -198,6 +198,32 @@ def test_a_colleagues_save_meanwhile_is_shown_side_by_side(browser, live_server,
     theirs_context.close()
 
 
+def test_a_kept_change_the_server_already_holds_is_no_conflict(browser, live_server, kh, team, planned):
+    """A save that reached the server before the connection dropped comes back as a 409 with the
+    same answer: it is taken as saved, and nobody is asked to choose between two equal answers."""
+    move(team["lead"], kh, planned, "in_progress")
+    tablet, laptop = browser.new_context(), browser.new_context()
+    on_tablet, on_laptop = tablet.new_page(), laptop.new_page()
+    sign_in(on_tablet, live_server, team["lead"].email)
+    sign_in(on_laptop, live_server, team["lead"].email)
+    open_kept_form(on_tablet, live_server, planned)
+    go_offline(tablet)
+    on_tablet.locator("form.question").first.get_by_label("Compliant", exact=True).check()
+    expect(banner(on_tablet)).to_contain_text("Changes waiting to be sent: 1.")
+    open_form(on_laptop, live_server, planned, "OSH")
+    on_laptop.locator("form.question").first.get_by_label("Compliant", exact=True).check()
+    expect(on_laptop.locator(".save-state").first).to_contain_text("Saved at")
+    go_online(tablet)
+    expect(banner(on_tablet)).to_contain_text("All your changes are saved on the server.", timeout=15000)
+    expect(on_tablet.locator(".save-state").first).to_contain_text("Sent.")
+    answer = answer_of(kh, planned, "OSH-01")
+    assert (answer.value, answer.version) == ("C", 1)
+    for page in (on_tablet, on_laptop):
+        page.goto("about:blank")
+    tablet.close()
+    laptop.close()
+
+
 def test_photos_too_big_or_too_many_are_refused_before_they_are_kept(
     browser, live_server, kh, team, planned, monkeypatch
 ):
