@@ -606,7 +606,7 @@
   }
 
   async function keepAssessmentPages(registration) {
-    const urls = [page.overview, page.offlinePage, ...[...document.querySelectorAll(".cluster-nav a[href]")].map((a) => a.getAttribute("href"))];
+    const urls = [page.overview, page.offlinePage, formRoot.dataset.toolPage, ...[...document.querySelectorAll(".cluster-nav a[href]")].map((a) => a.getAttribute("href"))];
     const worker = registration.active || (await navigator.serviceWorker.ready).active;
     const channel = new MessageChannel();
     const done = new Promise((resolve) => { channel.port1.onmessage = (event) => resolve(event.data); });

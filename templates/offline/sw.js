@@ -8,8 +8,9 @@ const ASSETS = {{ assets|safe }};
 const STATIC_CACHE = "betterwork-static-" + VERSION;
 const PAGE_CACHE = "betterwork-pages";
 const OFFLINE_PAGE = "/offline/";
-// The overview of an assessment, each cluster of its form, and its page of offline changes.
-const FORM_PAGE = /^\/p\/[^/]+\/assessments\/\d+\/(clusters\/[^/]+\/|offline\/)?$/;
+// The overview of an assessment, each cluster of its form, its page of offline changes, and the
+// compliance tool version it is assessed against (questions, guidance, legal references).
+const KEPT_PAGE = /^\/(p\/[^/]+\/assessments\/\d+\/(clusters\/[^/]+\/|offline\/)?|tool\/\d+\/)$/;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -69,7 +70,7 @@ self.addEventListener("fetch", (event) => {
   }
   if (ASSETS.includes(url.pathname)) {
     event.respondWith(fromCacheFirst(request));
-  } else if (request.mode === "navigate" && FORM_PAGE.test(url.pathname)) {
+  } else if (request.mode === "navigate" && KEPT_PAGE.test(url.pathname)) {
     event.respondWith(fromNetworkFirst(request));
   } else if (request.mode === "navigate") {
     event.respondWith(fetch(request).catch(() => caches.match(OFFLINE_PAGE).then((page) => page || Response.error())));
@@ -91,7 +92,7 @@ async function keepPages(urls) {
   let kept = 0;
   for (const url of urls) {
     const key = pageKey(new URL(url, self.location.origin).href);
-    if (new URL(key).origin !== self.location.origin || !FORM_PAGE.test(new URL(key).pathname)) {
+    if (new URL(key).origin !== self.location.origin || !KEPT_PAGE.test(new URL(key).pathname)) {
       continue;
     }
     if (await cache.match(key)) {
