@@ -237,6 +237,40 @@ def test_a_kept_change_the_server_already_holds_is_no_conflict(browser, live_ser
     laptop.close()
 
 
+def test_a_change_the_server_refuses_says_why_and_goes_once_corrected(
+    browser, live_server, kh, team, planned
+):
+    move(team["lead"], kh, planned, "in_progress")
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, live_server, team["lead"].email)
+    open_kept_form(page, live_server, planned)
+    go_offline(context)
+    question = page.locator("form.question").first
+    question.get_by_label("Non-compliant").check()  # and no finding yet
+    open_form(page, live_server, planned, "WT")
+    page.locator("form.question").first.get_by_label("Compliant", exact=True).check()
+    expect(banner(page)).to_contain_text("Changes waiting to be sent: 2.")
+    go_online(context)
+    expect(banner(page)).to_contain_text("Changes the server refused: 1. Review them.", timeout=15000)
+    assert answer_of(kh, planned, "WT-01").value == "C", "the other change was saved"
+    assert answer_of(kh, planned, "OSH-01") is None
+    page.get_by_role("link", name="Review the changes").click()
+    refused = page.locator("#offline-refused .kept-change")
+    expect(refused).to_have_count(1)
+    expect(refused).to_contain_text("A non-compliance needs its finding.")
+    refused.get_by_role("link", name="Open the question").click()
+    question = page.locator("form.question").first
+    expect(question.locator(".save-state")).to_contain_text("Not saved: A non-compliance needs its finding.")
+    question.get_by_label("Finding").fill(FINDING)
+    question.get_by_label("Finding").blur()
+    expect(banner(page)).to_contain_text("All your changes are saved on the server.", timeout=15000)
+    answer = answer_of(kh, planned, "OSH-01")
+    assert (answer.value, answer.finding) == ("NC", FINDING)
+    page.goto("about:blank")
+    context.close()
+
+
 def test_photos_too_big_or_too_many_are_refused_before_they_are_kept(
     browser, live_server, kh, team, planned, monkeypatch
 ):
