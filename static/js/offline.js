@@ -664,7 +664,8 @@
     return record.finding ? `${value} — ${record.finding}` : value;
   }
 
-  function keptRow(record, isFile) {
+  function keptRow(record) {
+    const isFile = "blob" in record;
     const discard = button(say("discard"), () => (isFile ? remove("files", record.id) : remove("answers", record.key)), "button--secondary");
     const what = isFile
       ? `${say("photo")}: ${record.name} (${megabytes(record.size)})`
@@ -685,11 +686,11 @@
       box.closest("section").hidden = nodes.length === 0;
     };
     fill("offline-conflicts", answers.filter((r) => r.status === "conflict").map(conflictView));
-    const listOf = (records, isFile) => (records.length ? [el("ul", { class: "kept-changes" }, records.map((r) => keptRow(r, isFile)))] : []);
-    fill("offline-refused", listOf([...answers.filter((r) => r.status === "refused"), ...files.filter((f) => f.status === "refused")], false));
+    const listOf = (records) => (records.length ? [el("ul", { class: "kept-changes" }, records.map(keptRow))] : []);
+    fill("offline-refused", listOf([...answers.filter((r) => r.status === "refused"), ...files.filter((f) => f.status === "refused")]));
     fill("offline-waiting", [
-      ...listOf(answers.filter((r) => r.status === "waiting"), false),
-      ...listOf(files.filter((f) => f.status === "waiting"), true),
+      ...listOf(answers.filter((r) => r.status === "waiting")),
+      ...listOf(files.filter((f) => f.status === "waiting")),
     ]);
     let nothing = changesRoot.querySelector(".kept-changes__none");
     if (!nothing) {

@@ -271,7 +271,7 @@ def test_a_change_the_server_refuses_says_why_and_goes_once_corrected(
     context.close()
 
 
-def test_photos_too_big_or_too_many_are_refused_before_they_are_kept(
+def test_photos_too_big_too_many_or_not_photos_are_refused(
     browser, live_server, kh, team, planned, monkeypatch
 ):
     monkeypatch.setattr(offline, "QUEUE_MAX_BYTES", 1024 * 1024)
@@ -307,6 +307,23 @@ def test_photos_too_big_or_too_many_are_refused_before_they_are_kept(
     expect(form.get_by_role("alert")).to_contain_text("at most 1 MB of photos waiting to be sent")
     expect(page.locator(".attachments__queue li")).to_have_count(1)
     expect(banner(page)).to_contain_text("Changes waiting to be sent: 1.")
+    # A "photo" that is no photo fits the queue; the server, which reads its content, refuses it.
+    chooser.set_input_files({"name": "fake.jpg", "mimeType": "image/jpeg", "buffer": b"not a photo"})
+    upload.click()
+    expect(banner(page)).to_contain_text("Changes waiting to be sent: 2.")
+
+    go_online(context)
+    expect(banner(page)).to_contain_text("Changes the server refused: 1.", timeout=15000)
+    expect(page.locator(".attachments__list")).to_contain_text("first.pdf")
+    expect(page.locator(".attachments__queue")).to_contain_text("fake.jpg")
+    page.get_by_role("link", name="Review the changes").click()
+    refused = page.locator("#offline-refused .kept-change")
+    expect(refused).to_contain_text("Only photos (JPEG, PNG, WebP) and PDF files are accepted.")
+    refused.get_by_role("button", name="Discard").click()
+    expect(page.get_by_text("Nothing is waiting")).to_be_visible()
+    expect(banner(page)).to_be_hidden()
+    with tenancy.scope({kh.pk}), transaction.atomic():
+        assert list(Attachment.objects.values_list("original_name", flat=True)) == ["first.pdf"]
     page.goto("about:blank")
     context.close()
 
