@@ -70,6 +70,22 @@ def kept_store(page) -> dict:
     )
 
 
+@pytest.fixture
+def tablet(browser, live_server, kh, team, planned):
+    """The lead assessor's tablet: the form opened online once, then the network switched off."""
+    move(team["lead"], kh, planned, "in_progress")
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, live_server, team["lead"].email)
+    open_kept_form(page, live_server, planned)
+    go_offline(context)
+    yield context, page
+    go_online(context)
+    for open_page in context.pages:
+        open_page.goto("about:blank")  # nothing may still be sent when the database is emptied
+    context.close()
+
+
 def answer_of(kh, assessment, key):
     with tenancy.scope({kh.pk}), transaction.atomic():
         return (
@@ -215,37 +231,30 @@ def test_a_kept_change_the_server_already_holds_is_no_conflict(browser, live_ser
     """A save that reached the server before the connection dropped comes back as a 409 with the
     same answer: it is taken as saved, and nobody is asked to choose between two equal answers."""
     move(team["lead"], kh, planned, "in_progress")
-    tablet, laptop = browser.new_context(), browser.new_context()
-    on_tablet, on_laptop = tablet.new_page(), laptop.new_page()
+    device, laptop = browser.new_context(), browser.new_context()
+    on_tablet, on_laptop = device.new_page(), laptop.new_page()
     sign_in(on_tablet, live_server, team["lead"].email)
     sign_in(on_laptop, live_server, team["lead"].email)
     open_kept_form(on_tablet, live_server, planned)
-    go_offline(tablet)
+    go_offline(device)
     on_tablet.locator("form.question").first.get_by_label("Compliant", exact=True).check()
     expect(banner(on_tablet)).to_contain_text("Changes waiting to be sent: 1.")
     open_form(on_laptop, live_server, planned, "OSH")
     on_laptop.locator("form.question").first.get_by_label("Compliant", exact=True).check()
     expect(on_laptop.locator(".save-state").first).to_contain_text("Saved at")
-    go_online(tablet)
+    go_online(device)
     expect(banner(on_tablet)).to_contain_text("All your changes are saved on the server.", timeout=15000)
     expect(on_tablet.locator(".save-state").first).to_contain_text("Sent.")
     answer = answer_of(kh, planned, "OSH-01")
     assert (answer.value, answer.version) == ("C", 1)
     for page in (on_tablet, on_laptop):
         page.goto("about:blank")
-    tablet.close()
+    device.close()
     laptop.close()
 
 
-def test_a_change_the_server_refuses_says_why_and_goes_once_corrected(
-    browser, live_server, kh, team, planned
-):
-    move(team["lead"], kh, planned, "in_progress")
-    context = browser.new_context()
-    page = context.new_page()
-    sign_in(page, live_server, team["lead"].email)
-    open_kept_form(page, live_server, planned)
-    go_offline(context)
+def test_a_change_the_server_refuses_says_why_and_goes_once_corrected(tablet, live_server, kh, team, planned):
+    context, page = tablet
     question = page.locator("form.question").first
     question.get_by_label("Non-compliant").check()  # and no finding yet
     open_form(page, live_server, planned, "WT")
@@ -267,20 +276,16 @@ def test_a_change_the_server_refuses_says_why_and_goes_once_corrected(
     expect(banner(page)).to_contain_text("All your changes are saved on the server.", timeout=15000)
     answer = answer_of(kh, planned, "OSH-01")
     assert (answer.value, answer.finding) == ("NC", FINDING)
-    page.goto("about:blank")
-    context.close()
 
 
-def test_photos_too_big_too_many_or_not_photos_are_refused(
-    browser, live_server, kh, team, planned, monkeypatch
-):
+@pytest.fixture
+def small_queue(monkeypatch):
+    """Photos waiting on the device may take 1 MB together (before the tablet opens the form)."""
     monkeypatch.setattr(offline, "QUEUE_MAX_BYTES", 1024 * 1024)
-    move(team["lead"], kh, planned, "in_progress")
-    context = browser.new_context()
-    page = context.new_page()
-    sign_in(page, live_server, team["lead"].email)
-    open_kept_form(page, live_server, planned)
-    go_offline(context)
+
+
+def test_photos_too_big_too_many_or_not_photos_are_refused(small_queue, tablet, kh):
+    context, page = tablet
     form = page.locator(".attachments__form").first
     upload = form.get_by_role("button", name="Upload")
     chooser = form.locator("input[type=file]")
@@ -324,17 +329,10 @@ def test_photos_too_big_too_many_or_not_photos_are_refused(
     expect(banner(page)).to_be_hidden()
     with tenancy.scope({kh.pk}), transaction.atomic():
         assert list(Attachment.objects.values_list("original_name", flat=True)) == ["first.pdf"]
-    page.goto("about:blank")
-    context.close()
 
 
-def test_signing_out_shows_the_unsent_changes_then_leaves_nothing(browser, live_server, kh, team, planned):
-    move(team["lead"], kh, planned, "in_progress")
-    context = browser.new_context()
-    page = context.new_page()
-    sign_in(page, live_server, team["lead"].email)
-    open_kept_form(page, live_server, planned)
-    go_offline(context)
+def test_signing_out_shows_the_unsent_changes_then_leaves_nothing(tablet, live_server, kh, team, planned):
+    context, page = tablet
     question = page.locator("form.question").first
     question.get_by_label("Non-compliant").check()
     question.get_by_label("Finding").fill(FINDING)
@@ -367,17 +365,10 @@ def test_signing_out_shows_the_unsent_changes_then_leaves_nothing(browser, live_
     with pytest.raises(PlaywrightError, match="ERR_INTERNET_DISCONNECTED"):
         open_form(page, live_server, planned, "OSH")
     go_online(context)
-    page.goto("about:blank")
-    context.close()
 
 
-def test_a_sign_out_made_offline_ends_the_session_once_online(browser, live_server, kh, team, planned):
-    move(team["lead"], kh, planned, "in_progress")
-    context = browser.new_context()
-    page = context.new_page()
-    sign_in(page, live_server, team["lead"].email)
-    open_kept_form(page, live_server, planned)
-    go_offline(context)
+def test_a_sign_out_made_offline_ends_the_session_once_online(tablet, live_server, kh, team, planned):
+    context, page = tablet
     page.locator("form.question").first.get_by_label("Compliant", exact=True).check()
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("dialog").get_by_role("button", name="Sign out and delete them").click()
@@ -389,5 +380,3 @@ def test_a_sign_out_made_offline_ends_the_session_once_online(browser, live_serv
     page.goto(f"{live_server.url}/p/KH/assessments/{planned.pk}/")
     page.wait_for_url(re.compile(r"/accounts/login/"))
     assert answer_of(kh, planned, "OSH-01") is None, "the change deleted on sign-out was never sent"
-    page.goto("about:blank")
-    context.close()
