@@ -47,6 +47,14 @@ def go_online(context) -> None:
     context.set_offline(False)
 
 
+def signed_in(browser, live_server, user, **options):
+    """A browser of its own (a tablet, a laptop), signed in: its context and its page."""
+    context = browser.new_context(**options)
+    page = context.new_page()
+    sign_in(page, live_server, user.email)
+    return context, page
+
+
 def open_form(page, live_server, assessment, cluster: str) -> None:
     page.goto(f"{live_server.url}/p/KH/assessments/{assessment.pk}/clusters/{cluster}/")
 
@@ -74,9 +82,7 @@ def kept_store(page) -> dict:
 def tablet(browser, live_server, kh, team, planned):
     """The lead assessor's tablet: the form opened online once, then the network switched off."""
     move(team["lead"], kh, planned, "in_progress")
-    context = browser.new_context()
-    page = context.new_page()
-    sign_in(page, live_server, team["lead"].email)
+    context, page = signed_in(browser, live_server, team["lead"])
     open_kept_form(page, live_server, planned)
     go_offline(context)
     yield context, page
@@ -177,10 +183,8 @@ def test_work_done_offline_reopens_offline_and_reaches_the_server(browser, live_
 def test_a_colleagues_save_meanwhile_is_shown_side_by_side(browser, live_server, kh, team, planned):
     move(team["lead"], kh, planned, "in_progress")
     # axe-core is injected to check the side-by-side view, which the pages' CSP would forbid.
-    mine_context, theirs_context = browser.new_context(bypass_csp=True), browser.new_context()
-    mine, theirs = mine_context.new_page(), theirs_context.new_page()
-    sign_in(mine, live_server, team["lead"].email)
-    sign_in(theirs, live_server, team["second"].email)
+    mine_context, mine = signed_in(browser, live_server, team["lead"], bypass_csp=True)
+    theirs_context, theirs = signed_in(browser, live_server, team["second"])
     open_kept_form(mine, live_server, planned)
     go_offline(mine_context)
     mine.locator("form.question").first.get_by_label("Compliant", exact=True).check()
@@ -231,10 +235,8 @@ def test_a_kept_change_the_server_already_holds_is_no_conflict(browser, live_ser
     """A save that reached the server before the connection dropped comes back as a 409 with the
     same answer: it is taken as saved, and nobody is asked to choose between two equal answers."""
     move(team["lead"], kh, planned, "in_progress")
-    device, laptop = browser.new_context(), browser.new_context()
-    on_tablet, on_laptop = device.new_page(), laptop.new_page()
-    sign_in(on_tablet, live_server, team["lead"].email)
-    sign_in(on_laptop, live_server, team["lead"].email)
+    device, on_tablet = signed_in(browser, live_server, team["lead"])
+    laptop, on_laptop = signed_in(browser, live_server, team["lead"])
     open_kept_form(on_tablet, live_server, planned)
     go_offline(device)
     on_tablet.locator("form.question").first.get_by_label("Compliant", exact=True).check()
