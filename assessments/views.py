@@ -3,6 +3,7 @@ form, one cluster a page, where every question saves itself."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -309,10 +311,10 @@ def offline_changes(request: HttpRequest, programme_code: str, pk: int) -> HttpR
         {
             "programme": assessment.programme,
             "assessment": assessment,
-            "labels": {
-                "values": dict(AnswerValue.choices),
-                "evidence": dict(EvidenceSource.choices),
-            },
+            "labels": json.dumps(
+                {"values": dict(AnswerValue.choices), "evidence": dict(EvidenceSource.choices)},
+                cls=DjangoJSONEncoder,
+            ),
         },
     )
 

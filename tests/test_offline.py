@@ -6,6 +6,7 @@ What the browser does with these is tested in real Chromium: tests/browser/test_
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -91,7 +92,7 @@ def test_signed_in_pages_carry_the_offline_script_and_its_texts(client, kh_advis
     assert "js/offline.js" in body and f'data-user="{kh_advisor.pk}"' in body
     assert 'rel="manifest" href="/manifest.webmanifest"' in body
     texts = json.loads(
-        re.search(r'<script id="offline-texts" type="application/json">(.*?)</script>', body).group(1)
+        html.unescape(re.search(r'<div id="offline-texts" hidden data-texts="([^"]*)"></div>', body).group(1))
     )
     assert texts == offline.texts()
     assert 'class="js-sign-out"' in body
@@ -103,7 +104,7 @@ def test_the_texts_are_translated(client, kh_advisor):
     client.force_login(kh_advisor)
     body = client.get("/").content.decode()
     texts = json.loads(
-        re.search(r'<script id="offline-texts" type="application/json">(.*?)</script>', body).group(1)
+        html.unescape(re.search(r'<div id="offline-texts" hidden data-texts="([^"]*)"></div>', body).group(1))
     )
     with translation.override("en"):
         english = offline.texts()
@@ -140,7 +141,9 @@ def test_the_page_of_kept_changes(client, kh, team, started):
     assert response.status_code == 200
     body = response.content.decode()
     labels = json.loads(
-        re.search(r'<script id="offline-labels" type="application/json">(.*?)</script>', body).group(1)
+        html.unescape(
+            re.search(r'<div id="offline-labels" hidden data-labels="([^"]*)"></div>', body).group(1)
+        )
     )
     assert labels["values"] == {"C": "Compliant", "NC": "Non-compliant", "NA": "Not applicable"}
     assert "Changed by a colleague meanwhile" in body

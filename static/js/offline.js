@@ -16,7 +16,7 @@
   if (!USER || !textsBlock || !("indexedDB" in window)) {
     return;
   }
-  const TEXTS = JSON.parse(textsBlock.textContent);
+  const TEXTS = JSON.parse(textsBlock.dataset.texts);
   const ACCEPTED = ["image/jpeg", "image/png", "image/webp", "application/pdf"];
   const RETRY_EVERY_MS = 30000;
 
@@ -627,7 +627,7 @@
 
   const changesRoot = document.querySelector(".js-offline-changes");
   const labelsBlock = document.getElementById("offline-labels");
-  const labels = labelsBlock ? JSON.parse(labelsBlock.textContent) : { values: {}, evidence: {} };
+  const labels = labelsBlock ? JSON.parse(labelsBlock.dataset.labels) : { values: {}, evidence: {} };
 
   function answerList(answer) {
     return el("dl", { class: "definition-list" },
