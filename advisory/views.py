@@ -7,7 +7,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -25,7 +26,7 @@ from advisory.forms import (
 )
 from advisory.models import ImprovementPlan, ItemStatus, PlanItem, ProgressStatus
 from betterwork import permissions
-from betterwork.files import open_stored
+from betterwork.files import stored_download
 from betterwork.forms import add_service_error
 from betterwork.middleware import principal_of, programme_of
 from betterwork.spreadsheets import Format, export_response
@@ -383,15 +384,17 @@ def item_reopen(request: HttpRequest, programme_code: str, pk: int) -> HttpRespo
 
 
 @login_required
-def evidence_download(request: HttpRequest, programme_code: str, pk: int, evidence_id: int) -> FileResponse:
+def evidence_download(
+    request: HttpRequest, programme_code: str, pk: int, evidence_id: int
+) -> HttpResponseBase:
     item, principal = _item_for(request, pk)
     evidence = selectors.access_evidence(item=item, evidence_id=evidence_id)
     services.evidence_downloaded(actor=principal, evidence=evidence)
-    return FileResponse(
-        open_stored(evidence.file),
-        as_attachment=evidence.content_type == "application/pdf",
+    return stored_download(
+        evidence.file,
         filename=evidence.original_name,
         content_type=evidence.content_type,
+        as_attachment=evidence.content_type == "application/pdf",
     )
 
 

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -46,7 +46,7 @@ from assessments.models import (
 )
 from betterwork import offline, permissions
 from betterwork import selectors as people_selectors
-from betterwork.files import open_stored
+from betterwork.files import stored_download
 from betterwork.forms import add_service_error
 from betterwork.import_views import import_page, import_step
 from betterwork.middleware import principal_of, programme_of
@@ -521,21 +521,19 @@ def attachment_upload(request: HttpRequest, programme_code: str, pk: int) -> Htt
 @login_required
 def attachment_download(
     request: HttpRequest, programme_code: str, pk: int, attachment_id: int
-) -> FileResponse:
+) -> HttpResponseBase:
     """Evidence only for programme staff: it may show workers and their workplace."""
     assessment = _assessment(request, pk)
     if not permissions.can_see_visit_plans(principal_of(request), assessment.programme_id):
         raise Http404
     attachment = selectors.access_attachment(assessment=assessment, attachment_id=attachment_id)
     attachments.attachment_downloaded(actor=principal_of(request), attachment=attachment)
-    response = FileResponse(
-        open_stored(attachment.file),
+    return stored_download(
+        attachment.file,
+        filename=attachment.original_name,
         content_type=attachment.content_type,
         as_attachment=attachment.content_type == "application/pdf",
-        filename=attachment.original_name,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @login_required

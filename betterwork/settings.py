@@ -338,12 +338,26 @@ REPORT_STUCK_AFTER_SECONDS = int(os.environ.get("REPORT_STUCK_AFTER_SECONDS", "1
 # limit (evidence 10 MB, spreadsheets 5 MB, assessment history 20 MB), far below a disk's worth.
 UPLOAD_MAX_REQUEST_BYTES = int(os.environ.get("UPLOAD_MAX_REQUEST_MB", "25")) * 1024 * 1024
 
-# S3-compatible object storage for reports and attachments (used when FILE_STORAGE_BACKEND names it).
+# S3-compatible object storage for reports and attachments (used when FILE_STORAGE_BACKEND names
+# it, storages.backends.s3.S3Storage): AWS S3, SeaweedFS, MinIO, Ceph... Objects stay private;
+# a download is authorised by the platform, then served from a presigned URL (betterwork.files).
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
 AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
 AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or None
-AWS_DEFAULT_ACL = None  # objects stay private: downloads go through the authorising view
+AWS_S3_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID") or None
+AWS_S3_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY") or None
+# "path" for servers without a domain per bucket (SeaweedFS, MinIO); "virtual" for AWS.
+AWS_S3_ADDRESSING_STYLE = os.environ.get("AWS_S3_ADDRESSING_STYLE") or None
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+AWS_DEFAULT_ACL = None  # no public-read: the bucket's private default holds
 AWS_QUERYSTRING_AUTH = True
+AWS_S3_FILE_OVERWRITE = False  # two reports never share a name; a clash gets a suffix, not the other's bytes
+# How long a download's presigned URL works: enough to start the download, too short to pass around.
+FILE_URL_SECONDS = int(os.environ.get("FILE_URL_SECONDS", "60"))
+AWS_QUERYSTRING_EXPIRE = FILE_URL_SECONDS
+# Local files behind nginx: downloads authorised here are sent by nginx from this internal
+# location (X-Accel-Redirect), e.g. "/_protected/" (docker/nginx.conf); empty, the app sends them.
+FILE_INTERNAL_REDIRECT_PREFIX = os.environ.get("FILE_INTERNAL_REDIRECT_PREFIX", "")
 
 CACHES = {
     "default": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from betterwork.files import stored_download
 from betterwork.middleware import principal_of, programme_of
 from reporting import selectors, services
 from reporting.models import JobStatus, ReportJob
@@ -102,9 +103,6 @@ class ReportDownload(APIView):
         if job.status != JobStatus.READY:
             raise Http404
         services.report_downloaded(actor=principal_of(request), job=job)
-        return FileResponse(
-            job.file.open("rb"),
-            as_attachment=True,
-            filename=kind.filename(target, job.language),
-            content_type="application/pdf",
+        return stored_download(
+            job.file, filename=kind.filename(target, job.language), content_type="application/pdf"
         )

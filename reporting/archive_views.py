@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from betterwork import permissions
+from betterwork.files import stored_download
 from betterwork.middleware import principal_of, programme_of
 from betterwork.models import Programme
 from betterwork.permissions import Principal
@@ -53,16 +55,15 @@ def archive_request(request: HttpRequest, programme_code: str) -> HttpResponse:
 
 
 @login_required
-def archive_download(request: HttpRequest, programme_code: str, pk: int) -> FileResponse:
+def archive_download(request: HttpRequest, programme_code: str, pk: int) -> HttpResponseBase:
     """The stored archive; the download is on record."""
     programme, principal = _manager(request)
     archive = selectors.programme_archive(programme=programme, archive_id=pk)
     if archive.status != ArchiveStatus.READY or not archive.file:
         raise Http404
     archive_services.archive_downloaded(actor=principal, archive=archive)
-    return FileResponse(
-        archive.file.open("rb"),
-        as_attachment=True,
+    return stored_download(
+        archive.file,
         filename=f"programme-{programme.code}-{archive.created_at:%Y-%m-%d}.json.gz",
         content_type="application/gzip",
     )

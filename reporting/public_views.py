@@ -4,9 +4,11 @@ inside ``transparency.public_reading``, scoped to the one programme of the addre
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
+from betterwork.files import stored_download
 from betterwork.spreadsheets import export_response
 from reporting import synthesis, transparency
 from reporting.kinds import SYNTHESIS_REPORT
@@ -58,7 +60,7 @@ def public_synthesis_csv(request: HttpRequest, code: str, pk: int) -> HttpRespon
 
 
 @public_page
-def public_synthesis_pdf(request: HttpRequest, code: str, pk: int, language: str) -> FileResponse:
+def public_synthesis_pdf(request: HttpRequest, code: str, pk: int, language: str) -> HttpResponseBase:
     """A ready PDF of a published report of this programme, as stored; anything else is 404."""
     programme = transparency.public_programme(code)
     with transparency.public_reading(programme):
@@ -66,9 +68,6 @@ def public_synthesis_pdf(request: HttpRequest, code: str, pk: int, language: str
         job = synthesis.ready_pdfs(report).get(language)
         if job is None:
             raise Http404
-    return FileResponse(
-        job.file.open("rb"),
-        as_attachment=True,
-        filename=SYNTHESIS_REPORT.filename(report, language),
-        content_type="application/pdf",
+    return stored_download(
+        job.file, filename=SYNTHESIS_REPORT.filename(report, language), content_type="application/pdf"
     )

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from betterwork import tenancy
+from betterwork.files import stored_download
 from betterwork.middleware import principal_of
 from buyers import statement_selectors
 from buyers.models import Buyer
@@ -71,7 +73,7 @@ def statement_pdf_request(request: HttpRequest, year: int, code: str, language: 
 
 
 @login_required
-def statement_pdf_download(request: HttpRequest, year: int, pk: int) -> FileResponse:
+def statement_pdf_download(request: HttpRequest, year: int, pk: int) -> HttpResponseBase:
     """The stored PDF; permission is checked anew and the download logged."""
     buyer = _buyer(request)
     principal = principal_of(request)
@@ -82,9 +84,6 @@ def statement_pdf_download(request: HttpRequest, year: int, pk: int) -> FileResp
         if job.status != JobStatus.READY:
             raise Http404
         services.report_downloaded(actor=principal, job=job)
-    return FileResponse(
-        job.file.open("rb"),
-        as_attachment=True,
-        filename=kind.filename(target, job.language),
-        content_type="application/pdf",
+    return stored_download(
+        job.file, filename=kind.filename(target, job.language), content_type="application/pdf"
     )

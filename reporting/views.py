@@ -6,10 +6,12 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from betterwork.files import stored_download
 from betterwork.middleware import principal_of, programme_of
 from reporting import selectors, services
 from reporting.kinds import ReportKind
@@ -86,15 +88,12 @@ def job_status(request: HttpRequest, programme_code: str, pk: int) -> HttpRespon
 
 
 @login_required
-def job_download(request: HttpRequest, programme_code: str, pk: int) -> FileResponse:
+def job_download(request: HttpRequest, programme_code: str, pk: int) -> HttpResponseBase:
     """The stored PDF, never rendered again here; permission is checked anew and the download logged."""
     kind, target, job = _job(request, pk)
     if job.status != JobStatus.READY:
         raise Http404
     services.report_downloaded(actor=principal_of(request), job=job)
-    return FileResponse(
-        job.file.open("rb"),
-        as_attachment=True,
-        filename=kind.filename(target, job.language),
-        content_type="application/pdf",
+    return stored_download(
+        job.file, filename=kind.filename(target, job.language), content_type="application/pdf"
     )
