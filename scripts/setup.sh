@@ -22,11 +22,11 @@ say() { echo "[setup] $*"; }
 timed() { local start=$SECONDS; "$@"; say "'$*' took $((SECONDS - start))s"; }
 
 # 1. System packages: WeasyPrint's libraries, fonts for every programme's script, gettext,
-#    and for development Chromium and poppler (PDF pages to PNG).
+#    and for development Chromium, poppler (PDF pages to PNG) and nginx (the reverse proxy tests).
 PKGS="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-noto-ui-core gettext postgresql-client redis-tools"
 if [ -z "${DATABASE_URL:-}" ]; then PKGS="$PKGS postgresql"; fi
 if [ -z "${REDIS_URL:-}" ]; then PKGS="$PKGS redis-server"; fi
-if [ "${SETUP_DEV:-0}" = 1 ]; then PKGS="$PKGS chromium chromium-driver poppler-utils"; fi
+if [ "${SETUP_DEV:-0}" = 1 ]; then PKGS="$PKGS chromium chromium-driver poppler-utils nginx"; fi
 # Node.js and npm for the npm development tools, when the machine has none of its own.
 if [ "${SETUP_DEV:-0}" = 1 ] && ! command -v npm >/dev/null; then PKGS="$PKGS nodejs npm"; fi
 MISSING=$(for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done | xargs)

@@ -12,6 +12,8 @@ import yaml
 from django.conf import settings
 from django.core.management import get_commands
 
+from tests.test_reverse_proxy import placeholders
+
 ROOT = Path(settings.BASE_DIR)
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -30,8 +32,8 @@ def command_of(service: str) -> list[str]:
     return command if isinstance(command, list) else shlex.split(command)
 
 
-def test_the_five_services_exist_with_health_checks():
-    assert set(SERVICES) == {"postgres", "redis", "web", "worker", "beat"}
+def test_the_six_services_exist_with_health_checks():
+    assert set(SERVICES) == {"postgres", "redis", "proxy", "web", "worker", "beat"}
     for name, service in SERVICES.items():
         assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
 
@@ -91,3 +93,24 @@ def test_the_database_role_is_subject_to_row_level_security():
     sql = (ROOT / "docker" / "initdb.sql").read_text()
     assert "NOSUPERUSER" in sql and "NOBYPASSRLS" in sql
     assert "betterwork" in SERVICES["web"]["environment"]["DATABASE_URL"].split("@")[0]
+
+
+def test_nginx_fills_every_placeholder_of_its_template_and_reads_what_the_web_writes():
+    proxy = SERVICES["proxy"]
+    [template] = [v.split(":")[0] for v in proxy["volumes"] if v.startswith("./")]
+    text = (ROOT / template).read_text()
+    assert placeholders(text) == set(proxy["environment"])
+    mounts = dict(v.split(":")[:2] for v in proxy["volumes"] if not v.startswith("./"))
+    web = {v.split(":")[1]: v.split(":")[0] for v in SERVICES["web"]["volumes"]}
+    env = proxy["environment"]
+    assert (
+        mounts["static"] == env["BETTERWORK_STATIC_ROOT"]
+        and web[SERVICES["web"]["environment"]["STATIC_ROOT"]] == "static"
+    )
+    assert (
+        mounts["media"] == env["BETTERWORK_MEDIA_ROOT"]
+        and web[SERVICES["web"]["environment"]["MEDIA_ROOT"]] == "media"
+    )
+    internal = re.search(r"location (\S+) \{\s*internal;", text).group(1)
+    assert SERVICES["web"]["environment"]["FILE_INTERNAL_REDIRECT_PREFIX"] == internal
+    assert "web:8000" in env["BETTERWORK_UPSTREAMS"] and "ports" not in SERVICES["web"]
