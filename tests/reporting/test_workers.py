@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -23,6 +24,7 @@ from betterwork.tasks import SCOPE_KWARG
 from reporting import services
 from reporting.models import JobStatus, ReportJob
 from reporting.tasks import render_report, sweep_stuck_reports
+from tests.hosts import Host
 from tests.reporting.conftest import report_files
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -36,22 +38,29 @@ def purge() -> None:
             conn.default_channel.queue_purge(queue)
 
 
-def start_worker(media: Path) -> subprocess.Popen[bytes]:
+def start_worker(media: Path, host: Host | None = None) -> subprocess.Popen[bytes]:
+    """A report worker on this machine, or on a worker host (tests/hosts.py), where it finds
+    PostgreSQL and Redis at the host's gateway address."""
     db = connection.settings_dict
+    server = host.gateway if host else (db["HOST"] or "127.0.0.1")
+    redis = urlsplit(settings.REDIS_URL)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
+        "DATABASE_URL": f"postgres://{db['USER']}@{server}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": redis._replace(netloc=f"{server}:{redis.port or 6379}").geturl()
+        if host
+        else settings.REDIS_URL,
         "TEST_MEDIA_ROOT": str(media),
         "REPORT_STUCK_AFTER_SECONDS": str(STUCK_AFTER),
     }
+    command = [
+        sys.executable, "-m", "celery", "-A", "betterwork", "worker", "-Q", "pdf,celery",
+        "--pool=prefork", "--concurrency=1", "--without-gossip", "--without-mingle",
+        "--loglevel=warning", "-n", f"pdf-{os.getpid()}-{time.monotonic_ns()}@%h",
+    ]  # fmt: skip
     process = subprocess.Popen(  # noqa: S603 - our own worker command
-        [
-            sys.executable, "-m", "celery", "-A", "betterwork", "worker", "-Q", "pdf,celery",
-            "--pool=prefork", "--concurrency=1", "--without-gossip", "--without-mingle",
-            "--loglevel=warning", "-n", f"pdf-{os.getpid()}-{time.monotonic_ns()}@%h",
-        ],
+        host.command(*command) if host else command,
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: SIGKILL reaches the pool's child too
     )  # fmt: skip
