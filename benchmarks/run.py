@@ -57,6 +57,7 @@ BENCHMARKS: dict[str, tuple[str, str, bool]] = {
         True,
     ),
     "api_fuzz": ("--examples 200", "--examples 1 --roles manager --no-coverage", False),
+    "worker_hosts": ("--reports 40 --findings 70", "--reports 2 --findings 4 --concurrency 1", False),
     "load": (
         "--throwaway --factories 300 --users 10 --seconds 60",
         "--throwaway --factories 12 --users 2 --spawn-rate 2 --seconds 5 --think 0.2",

@@ -52,6 +52,13 @@ def test_the_report_benchmark_runs_and_reports_its_figures():
 
 
 @pytest.mark.slow
+def test_the_worker_hosts_benchmark_runs_and_reports_both_rates():
+    out = bench("worker_hosts", "--reports", "2", "--findings", "4", "--concurrency", "1")
+    assert re.search(r"1 worker host : 2 reports in", out) and re.search(r"2 worker hosts: 2 reports in", out)
+    assert "2 hosts against 1:" in out
+
+
+@pytest.mark.slow
 def test_the_training_benchmark_runs_and_reports_ratios():
     out = bench("training_figures", "--sessions", "12", "--factories", "10", "--repeat", "2")
     assert out.count("ratio") == 3 and "entitlements page (request)" in out

@@ -38,7 +38,7 @@ def purge() -> None:
             conn.default_channel.queue_purge(queue)
 
 
-def start_worker(media: Path, host: Host | None = None) -> subprocess.Popen[bytes]:
+def start_worker(media: Path, host: Host | None = None, concurrency: int = 1) -> subprocess.Popen[bytes]:
     """A report worker on this machine, or on a worker host (tests/hosts.py), where it finds
     PostgreSQL and Redis at the host's gateway address."""
     db = connection.settings_dict
@@ -56,7 +56,7 @@ def start_worker(media: Path, host: Host | None = None) -> subprocess.Popen[byte
     }
     command = [
         sys.executable, "-m", "celery", "-A", "betterwork", "worker", "-Q", "pdf,celery",
-        "--pool=prefork", "--concurrency=1", "--without-gossip", "--without-mingle",
+        "--pool=prefork", f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
         "--loglevel=warning", "-n", f"pdf-{os.getpid()}-{time.monotonic_ns()}@%h",
     ]  # fmt: skip
     process = subprocess.Popen(  # noqa: S603 - our own worker command
