@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=int, default=40, help="jobs for the throughput run")
     args = parser.parse_args(argv)
 
+    on_throwaway_database(lambda media: run(args.findings, args.repeat, args.reports))
+    return 0
+
+
+def report_jobs(programme: Any, assessment: Any, count: int, label: str) -> list[int]:
+    """That many queued jobs for the assessment's English report (distinct inputs: none is a duplicate)."""
+    from django.db import transaction
+
+    from betterwork import tenancy
+    from reporting.models import ReportJob
+
+    with tenancy.scope({programme.pk}), transaction.atomic():
+        return [
+            ReportJob.objects.create(
+                programme=programme, kind="assessment", target_id=assessment.pk, language="en",
+                template_version=1, input_hash=f"bench-{label}-{n}", queued_at=dt.datetime.now(dt.UTC),
+            ).pk
+            for n in range(count)
+        ]  # fmt: skip
+
+
+def on_throwaway_database(work: Callable[[Path], None]) -> None:
+    """Runs the work on a test database made for it and dropped after, with stored files in a
+    temporary folder (given to the work)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
     media = tempfile.mkdtemp(prefix="betterwork-bench-media-")
     os.environ["TEST_MEDIA_ROOT"] = media
@@ -56,11 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        run(args.findings, args.repeat, args.reports)
+        work(Path(media))
     finally:
         connection.close()
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    return 0
 
 
 def build(findings: int) -> dict[str, Any]:
@@ -202,14 +226,7 @@ def run(findings: int, repeat: int, reports: int) -> None:
         )
 
     # Throughput: the real task (job row, render, storage, sha256) in 2 worker processes.
-    with tenancy.scope({programme.pk}), transaction.atomic():
-        jobs = [
-            ReportJob.objects.create(
-                programme=programme, kind="assessment", target_id=assessment.pk, language="en",
-                template_version=1, input_hash=f"bench-{n}", queued_at=dt.datetime.now(dt.UTC),
-            ).pk
-            for n in range(reports)
-        ]  # fmt: skip
+    jobs = report_jobs(programme, assessment, reports, "throughput")
     connection.close()
     context = multiprocessing.get_context("fork")
     start = time.perf_counter()

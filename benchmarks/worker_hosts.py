@@ -13,13 +13,13 @@ that a second host costs nothing, not a speed-up; on real hosts, each brings its
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks.report_render import on_throwaway_database, report_jobs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,40 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes on each host")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-    media = tempfile.mkdtemp(prefix="betterwork-bench-media-")
-    os.environ["TEST_MEDIA_ROOT"] = media
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        run(args.reports, args.findings, args.concurrency, Path(media))
-    finally:
-        connection.close()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+    on_throwaway_database(lambda media: run(args.reports, args.findings, args.concurrency, media))
     return 0
 
 
 def queue_jobs(programme: Any, assessment: Any, count: int, label: str) -> list[int]:
-    from django.db import transaction
-
-    from betterwork import tenancy
     from betterwork.tasks import SCOPE_KWARG
-    from reporting.models import ReportJob
     from reporting.tasks import render_report
 
-    with tenancy.scope({programme.pk}), transaction.atomic():
-        jobs = [
-            ReportJob.objects.create(
-                programme=programme, kind="assessment", target_id=assessment.pk, language="en",
-                template_version=1, input_hash=f"bench-{label}-{n}", queued_at=dt.datetime.now(dt.UTC),
-            ).pk
-            for n in range(count)
-        ]  # fmt: skip
+    jobs = report_jobs(programme, assessment, count, label)
     for job in jobs:
         render_report.apply_async(args=[job], kwargs={SCOPE_KWARG: [programme.pk]})
     return jobs

@@ -77,6 +77,17 @@ def job_rows(programme):
         return list(ReportJob.objects.order_by("language"))
 
 
+def one_file_per_job(programme, media: Path, count: int) -> list[ReportJob]:
+    """The jobs, after checking that each has exactly one stored file and that it matches its sha256."""
+    rows = job_rows(programme)
+    files = report_files(media)
+    assert len(rows) == count and len(files) == count, files
+    for job in rows:
+        [stored] = [f for f in files if f.name == Path(job.file.name).name]
+        assert job.sha256 == hashlib.sha256(stored.read_bytes()).hexdigest()
+    return rows
+
+
 def wait_for(condition, timeout: float, every: float = 0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -111,12 +122,7 @@ def test_a_worker_killed_mid_render_still_gives_one_ready_job_and_one_file(kh, f
         wait_for(lambda: all(j.status == JobStatus.READY for j in job_rows(kh)), timeout=90, every=0.2)
     finally:
         kill(worker)
-    rows = job_rows(kh)
-    files = report_files(media)
-    assert len(rows) == 2 and len(files) == 2, files  # English and Khmer: one file each
-    for job in rows:
-        [stored] = [f for f in files if f.name == Path(job.file.name).name]
-        assert job.sha256 == hashlib.sha256(stored.read_bytes()).hexdigest()
+    rows = one_file_per_job(kh, media, 2)  # English and Khmer
     killed = next(j for j in rows if j.pk == first.pk)
     assert killed.attempts == 2  # the killed attempt, then the one that finished
 
