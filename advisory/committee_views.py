@@ -47,6 +47,7 @@ from betterwork import permissions
 from betterwork.forms import add_service_error
 from betterwork.middleware import principal_of, programme_of
 from betterwork.permissions import Principal
+from betterwork.replica import reads_from_replica
 from betterwork.spreadsheets import Format, export_response
 
 # --- Helpers ----------------------------------------------------------------------------------
@@ -83,6 +84,7 @@ def _kinds_programme(request: HttpRequest) -> tuple[Any, Principal]:
 
 
 @login_required
+@reads_from_replica
 def committees_export(request: HttpRequest, programme_code: str) -> HttpResponse:
     """Every member the programme's committees have had, one row each, as CSV or XLSX."""
     programme, principal = programme_of(request), principal_of(request)

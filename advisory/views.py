@@ -29,6 +29,7 @@ from betterwork import permissions
 from betterwork.files import stored_download
 from betterwork.forms import add_service_error
 from betterwork.middleware import principal_of, programme_of
+from betterwork.replica import reads_from_replica
 from betterwork.spreadsheets import Format, export_response
 
 # --- A factory's plan -------------------------------------------------------------------------
@@ -472,6 +473,7 @@ def overview(request: HttpRequest, programme_code: str) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def plans_export(request: HttpRequest, programme_code: str) -> HttpResponse:
     """Every item of the programme's improvement plans, one row each, as CSV or XLSX."""
     programme, principal = programme_of(request), principal_of(request)

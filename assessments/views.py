@@ -50,6 +50,7 @@ from betterwork.files import stored_download
 from betterwork.forms import add_service_error
 from betterwork.import_views import import_page, import_step
 from betterwork.middleware import principal_of, programme_of
+from betterwork.replica import reads_from_replica
 from betterwork.spreadsheets import Format, export_response, stream_csv
 from factories import selectors as factory_selectors
 
@@ -659,6 +660,7 @@ def history_template(request: HttpRequest, programme_code: str) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def history_export(request: HttpRequest, programme_code: str) -> HttpResponseBase:
     """Every answer of the programme's final assessments, one row each, in the historical
     import's columns (CSV, written while it is sent: a programme has millions of answers)."""

@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "betterwork.replica.ReadYourWritesMiddleware",  # after a write, the writer reads the primary
     "django_otp.middleware.OTPMiddleware",
     "betterwork.middleware.TwoFactorMiddleware",
     "betterwork.middleware.UserLanguageMiddleware",
@@ -123,6 +124,17 @@ DATABASES = {
 DATABASES["default"]["ENGINE"] = "betterwork.db.postgresql"
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME") or None
+# A streaming replica of the primary for the dashboards, the public pages and the exports
+# (betterwork.replica); the same role, so row-level security holds there too.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["ENGINE"] = "betterwork.db.postgresql"
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["betterwork.replica.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "betterwork.User"

@@ -58,24 +58,27 @@ def apply_scope_to_transaction(connection: BaseDatabaseWrapper) -> None:
 
 
 @contextmanager
-def scope(programme_ids: Iterable[int], *, using: str = "default") -> Iterator[frozenset[int]]:
+def scope(programme_ids: Iterable[int], *, using: str | None = None) -> Iterator[frozenset[int]]:
     """Run the block with this set of programme ids as the scope.
 
-    Transactions opened inside the block carry the scope to the database; if a transaction
-    is already open, the scope is written into it now and restored on exit.
+    Transactions opened inside the block carry the scope to the database; a transaction
+    already open, on any database alias the request or task touches (the primary, a read
+    replica), gets the scope written into it now and restored on exit. ``using`` limits that
+    to one alias.
     """
     ids = frozenset(int(i) for i in programme_ids)
     token = _scope.set(ids)
-    connection = connections[using]
-    in_transaction = connection.in_atomic_block
+    candidates = [connections[using]] if using else connections.all(initialized_only=True)
+    open_now = [c for c in candidates if c.in_atomic_block]
     try:
-        if in_transaction:
+        for connection in open_now:
             apply_scope_to_transaction(connection)
         yield ids
     finally:
         _scope.reset(token)
-        if in_transaction and connection.in_atomic_block and not connection.needs_rollback:
-            apply_scope_to_transaction(connection)
+        for connection in open_now:
+            if connection.in_atomic_block and not connection.needs_rollback:
+                apply_scope_to_transaction(connection)
 
 
 class TenantQuerySet(models.QuerySet):

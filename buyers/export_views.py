@@ -7,12 +7,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from betterwork import permissions
 from betterwork.middleware import principal_of, programme_of
+from betterwork.replica import reads_from_replica
 from betterwork.spreadsheets import Format, export_response
 from buyers import selectors
 from buyers.exports import subscription_sheet
 
 
 @login_required
+@reads_from_replica
 def subscriptions_export(request: HttpRequest, programme_code: str) -> HttpResponse:
     """Every subscription to the programme's factories, one row each, as CSV or XLSX."""
     programme, principal = programme_of(request), principal_of(request)

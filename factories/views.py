@@ -18,6 +18,7 @@ from betterwork import services as people_services
 from betterwork.import_views import decisions_of, import_page, import_step
 from betterwork.middleware import principal_of, programme_of
 from betterwork.models import Role
+from betterwork.replica import reads_from_replica
 from betterwork.spreadsheets import Format, export_response
 from factories import selectors, services
 from factories.filters import ORDERINGS, FactoryFilter
@@ -90,6 +91,7 @@ def factory_import(request: HttpRequest, programme_code: str) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def factory_export(request: HttpRequest, programme_code: str) -> HttpResponse:
     """The registry (as the list's filters narrow it) as CSV or XLSX, in the import's columns;
     ``template=1`` gives the header alone."""

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from betterwork import permissions
 from betterwork.middleware import principal_of, programme_of
+from betterwork.replica import reads_from_replica
 from betterwork.selectors import programme_list
 from betterwork.spreadsheets import export_response
 from reporting import charts, dashboard
@@ -32,6 +33,7 @@ def _export(request: HttpRequest, stem: str, headers: list[str], rows: list[list
 
 
 @login_required
+@reads_from_replica
 def programme_dashboard(request: HttpRequest, programme_code: str) -> HttpResponse:
     principal, programme = principal_of(request), programme_of(request)
     if not permissions.can_view_dashboard(principal, programme.pk):
@@ -112,6 +114,7 @@ def programme_dashboard(request: HttpRequest, programme_code: str) -> HttpRespon
 
 
 @login_required
+@reads_from_replica
 def all_questions(request: HttpRequest, programme_code: str) -> HttpResponse:
     """Every question's non-compliance within the dashboard's filters, highest rate first."""
     principal, programme = principal_of(request), programme_of(request)
@@ -130,6 +133,7 @@ def all_questions(request: HttpRequest, programme_code: str) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def factories_behind(request: HttpRequest, programme_code: str) -> HttpResponse:
     """The factories non-compliant on one question (``?question=KEY``) or compliance point
     (``?point=ID``), within the dashboard's filters."""

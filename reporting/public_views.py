@@ -9,6 +9,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from betterwork.files import stored_download
+from betterwork.replica import reads_from_replica
 from betterwork.spreadsheets import export_response
 from reporting import synthesis, transparency
 from reporting.kinds import SYNTHESIS_REPORT
@@ -16,6 +17,7 @@ from reporting.transparency_views import public_page
 
 
 @public_page
+@reads_from_replica
 def public_programme(request: HttpRequest, code: str) -> HttpResponse:
     programme = transparency.public_programme(code)
     with transparency.public_reading(programme):
@@ -24,6 +26,7 @@ def public_programme(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @public_page
+@reads_from_replica
 def public_synthesis(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     programme = transparency.public_programme(code)
     with transparency.public_reading(programme):
@@ -47,6 +50,7 @@ def public_synthesis(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @public_page
+@reads_from_replica
 def public_synthesis_csv(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     programme = transparency.public_programme(code)
     with transparency.public_reading(programme):

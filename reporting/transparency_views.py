@@ -23,6 +23,7 @@ from django.views.i18n import set_language
 from betterwork import permissions
 from betterwork.forms import add_service_error
 from betterwork.middleware import principal_of, programme_of
+from betterwork.replica import reads_from_replica
 from betterwork.spreadsheets import export_response
 from reporting import transparency, transparency_services
 from reporting.transparency import Entry, Rules
@@ -62,6 +63,7 @@ def _public_list(request: HttpRequest, code: str) -> tuple[Any, Rules, PublicFil
 
 
 @public_page
+@reads_from_replica
 def public_transparency(request: HttpRequest, code: str) -> HttpResponse:
     programme, rules, form, entries = _public_list(request, code)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -124,6 +126,7 @@ def csv_rows(entries: list[Entry], rules: Rules) -> Iterator[list[Any]]:
 
 
 @public_page
+@reads_from_replica
 def public_transparency_csv(request: HttpRequest, code: str) -> HttpResponse:
     programme, rules, _form, entries = _public_list(request, code)
     return export_response(

@@ -78,9 +78,20 @@ SELECT 'GRANT betterwork TO betterwork_loader'
  WHERE NOT pg_has_role('betterwork_loader', 'betterwork', 'MEMBER')\gexec
 SQL
 }
+# The read replica the tests start (tests/replica.py) streams from this server over loopback:
+# allow replication connections there, as every other loopback connection already is.
+allow_loopback_replication() {  # $1 = libpq connection options of a superuser
+  local hba
+  hba=$(psql $1 -Atc "SHOW hba_file" -d postgres 2>/dev/null) || return 0
+  if [ -w "$hba" ] && ! grep -qE '^[[:space:]]*host[[:space:]]+replication[[:space:]]+[^[:space:]]+[[:space:]]+127\.0\.0\.1/32' "$hba"; then
+    echo "host replication all 127.0.0.1/32 trust" >> "$hba"
+    psql $1 -d postgres -qAtc "SELECT pg_reload_conf()" >/dev/null
+  fi
+}
 if [ -z "${DATABASE_URL:-}" ]; then
   if [ "${EMBEDDED_SERVICES:-0}" != 1 ] && pg_isready -q -h 127.0.0.1 -p 5432; then
     ensure_app_role "-h 127.0.0.1 -p 5432 -U postgres"
+    if [ "${SETUP_DEV:-0}" = 1 ]; then allow_loopback_replication "-h 127.0.0.1 -p 5432 -U postgres"; fi
     export DATABASE_URL="postgres://betterwork@127.0.0.1:5432/betterwork"
     say "using PostgreSQL on 127.0.0.1:5432"
   else

@@ -22,6 +22,7 @@ from betterwork import permissions
 from betterwork.forms import add_service_error
 from betterwork.import_views import import_page, import_step
 from betterwork.middleware import principal_of, programme_of
+from betterwork.replica import reads_from_replica
 from betterwork.spreadsheets import Format, export_response
 from factories import selectors as factory_selectors
 from training import selectors, services
@@ -634,6 +635,7 @@ def attendance_import(request: HttpRequest, programme_code: str, pk: int) -> Htt
 
 
 @login_required
+@reads_from_replica
 def entitlement_export(request: HttpRequest, programme_code: str) -> HttpResponse:
     programme, _principal = _staff_programme(request)
     current_only = request.GET.get("show") != "all"
@@ -647,6 +649,7 @@ def entitlement_export(request: HttpRequest, programme_code: str) -> HttpRespons
 
 
 @login_required
+@reads_from_replica
 def programme_export(request: HttpRequest, programme_code: str) -> HttpResponse:
     """Every participant of the programme's sessions, one row each, as CSV or XLSX."""
     programme, principal = programme_of(request), principal_of(request)
