@@ -23,7 +23,9 @@ APP_SERVICES = ("web", "worker", "beat")
 def settings_variables() -> set[str]:
     source = (ROOT / "betterwork" / "settings.py").read_text()
     return set(
-        re.findall(r'(?:os\.environ\.get|env_bool|env_list|os\.environ\.setdefault)\(\s*"([A-Z_]+)"', source)
+        re.findall(
+            r'(?:os\.environ\.get|env_bool|env_list|os\.environ\.setdefault)\(\s*"([A-Z0-9_]+)"', source
+        )
     )
 
 

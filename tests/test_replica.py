@@ -10,6 +10,7 @@ import contextlib
 import pytest
 from django.db import connections, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from betterwork import replica as replica_reads
 from betterwork import tenancy
@@ -161,3 +162,24 @@ def test_a_streamed_export_reads_the_replica_within_the_scope(replica, kh, final
     assert response.status_code == 200 and response.streaming
     rows = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
     assert len(rows) > 1 and all("KH000018" in row for row in rows[1:]), rows[:3]
+
+
+@pytest.mark.parametrize(
+    ("path", "who"),
+    [
+        ("/p/KH/dashboard/", "manager"),
+        ("/p/KH/dashboard/questions/", "manager"),
+        ("/p/KH/factories/export/?format=csv", "manager"),
+        ("/public/KH/", None),
+        ("/public/KH/transparency/", None),
+        ("/p/KH/factories/", "manager"),  # not marked: the primary
+    ],
+)
+def test_which_pages_read_the_replica(replica, kh, final, path, who):
+    client = manager_client(kh) if who else Client()
+    replica.wait_for(primary_lsn())
+    with CaptureQueriesContext(connections[REPLICA]) as on_replica:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    marked = path != "/p/KH/factories/"
+    assert (len(on_replica) > 0) == marked, [q["sql"][:80] for q in on_replica]
