@@ -16,12 +16,14 @@ the heavy readers, so that they do not compete with the advisors' writes on the 
 from __future__ import annotations
 
 import functools
+import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
@@ -29,6 +31,9 @@ REPLICA = "replica"
 WRITTEN_AT = "replica.written_at_lsn"  # the session key: the primary's WAL position after a write
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
+RETRY_AFTER_SECONDS = 30
+logger = logging.getLogger(__name__)
+_out_of_reach_until = 0.0
 _reading_replica: ContextVar[bool] = ContextVar("reading_replica", default=False)
 
 
@@ -91,10 +96,27 @@ def _streamed_from_replica(content: Iterator[Any]) -> Iterator[Any]:
         yield from content
 
 
+def replica_usable(request: HttpRequest) -> bool:
+    """Configured, reachable, and caught up with the user's last write; otherwise the primary
+    answers (a replica down or being rebuilt slows the heavy pages, it does not break them).
+    After a failure this process leaves the replica alone for RETRY_AFTER_SECONDS."""
+    global _out_of_reach_until
+    if not configured() or time.monotonic() < _out_of_reach_until:
+        return False
+    try:
+        connections[REPLICA].ensure_connection()
+        return caught_up(request)
+    except DatabaseError:
+        logger.warning("the read replica is out of reach: reading from the primary", exc_info=True)
+        connections[REPLICA].close()
+        _out_of_reach_until = time.monotonic() + RETRY_AFTER_SECONDS
+        return False
+
+
 def reads_from_replica(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not configured() or not caught_up(request):
+        if not replica_usable(request):
             return view(request, *args, **kwargs)
         with replica_reads():
             response = view(request, *args, **kwargs)
@@ -114,11 +136,13 @@ class ReadYourWritesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        session = getattr(request, "session", None)
         if (
             configured()
             and request.method not in SAFE_METHODS
             and response.status_code < 400
-            and getattr(request, "session", None) is not None
+            and session is not None
+            and session.session_key  # a browser's session: API clients with a token have none
             and request.user.is_authenticated
         ):
             # The view's transaction has committed (ATOMIC_REQUESTS wraps the view alone).

@@ -18,6 +18,7 @@ from betterwork.models import Role
 from factories.models import Factory
 from tests.model_factories import FactoryFactory, user_with_role
 from tests.replica import streaming_replica
+from tests.seaweedfs import free_ports
 
 REPLICA = replica_reads.REPLICA
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", REPLICA])
@@ -183,3 +184,32 @@ def test_which_pages_read_the_replica(replica, kh, final, path, who):
     assert response.status_code == 200, path
     marked = path != "/p/KH/factories/"
     assert (len(on_replica) > 0) == marked, [q["sql"][:80] for q in on_replica]
+
+
+def test_a_replica_out_of_reach_leaves_the_pages_to_the_primary(replica, kh):
+    settings_dict = connections[REPLICA].settings_dict
+    port = settings_dict["PORT"]
+    connections[REPLICA].close()
+    settings_dict["PORT"] = free_ports(1)[0]  # nothing listens there
+    try:
+        manager = manager_client(kh)
+        with tenancy.scope({kh.pk}), transaction.atomic():
+            FactoryFactory(programme=kh, name="Prey Veng Textiles")
+        assert manager.get("/p/KH/dashboard/").status_code == 200
+        assert "Prey Veng Textiles" in exported_names(manager)
+        assert replica_reads._out_of_reach_until > 0, "and it is left alone for a while"
+    finally:
+        connections[REPLICA].close()
+        settings_dict["PORT"] = port
+        replica_reads._out_of_reach_until = 0.0
+
+
+def test_an_api_client_writing_with_a_token_gets_no_session(replica, kh, team, planned):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    token = Token.objects.create(user=team["leader"])
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.post(f"/api/v1/p/KH/assessments/{planned.pk}/transition/", {}, format="json")
+    assert response.status_code < 500
+    assert "sessionid" not in response.cookies, "no session made for a token's request"
